@@ -42,7 +42,8 @@ export interface I2cBus {
 }
 
 /** ADS1115 gains (FSR 6.144 V down to 0.256 V). */
-export type AdcGain = 2 / 3 | 1 | 2 | 4 | 8 | 16;
+/** ADS1115 gains; two-thirds (FSR 6.144 V) is written as the number 2/3. */
+export type AdcGain = number;
 
 /** The photodiode ADC. Channels are the photodiode channels 1-4 of `[od_config.photodiode_channel]`. */
 export interface Adc {
