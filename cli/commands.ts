@@ -11,6 +11,14 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: Record<string, CommandEntry> = {
+  agent: {
+    summary: 'run the per-unit daemon (jobs, outbox, hardware: sim or pi)',
+    load: () => import('./agent.js'),
+  },
+  leader: {
+    summary: 'run the leader daemon (broker, ingest into SQLite, /api)',
+    load: () => import('./leader.js'),
+  },
   demo: {
     summary: 'start a leader and three simulated units on loopback (what `npm start` runs)',
     load: () => import('./demo.js'),
