@@ -9,9 +9,9 @@ import { z } from 'zod';
 import { parseBoolean } from '../codec.js';
 
 type NumCheck = (n: number) => string | null;
-/** A number in text; `check` returns an error message or null. With a default, the default is parsed like input. */
-const num = (d?: number, check?: NumCheck) => {
-  const s = z
+/** A number in text; `check` returns an error message or null. */
+const numText = (check?: NumCheck) =>
+  z
     .string()
     .trim()
     .superRefine((v, ctx) => {
@@ -23,16 +23,17 @@ const num = (d?: number, check?: NumCheck) => {
       }
     })
     .transform(Number);
-  return d === undefined ? s.optional() : s.prefault(String(d));
-};
-const int = (d?: number) => {
-  const s = z
+/** A number with a default (the default is parsed like input). */
+const num = (d: number, check?: NumCheck) => numText(check).prefault(String(d));
+/** An optional number. */
+const numOpt = (check?: NumCheck) => numText(check).optional();
+const intText = () =>
+  z
     .string()
     .trim()
     .regex(/^[+-]?\d+$/, 'expected a whole number')
     .transform(Number);
-  return d === undefined ? s.optional() : s.prefault(String(d));
-};
+const int = (d: number) => intText().prefault(String(d));
 const bool = (d: boolean) =>
   z
     .string()
@@ -42,7 +43,8 @@ const bool = (d: boolean) =>
     })
     .transform(parseBoolean)
     .prefault(d ? 'true' : 'false');
-const str = (d?: string) => (d === undefined ? z.string().optional() : z.string().default(d));
+const str = (d: string) => z.string().default(d);
+const strOpt = () => z.string().optional();
 const between = (lo: number, hi: number): NumCheck => (n) => (n < lo || n > hi ? `must be between ${lo} and ${hi}` : null);
 const oneOf = <T extends readonly [string, ...string[]]>(values: T, d: T[number]) => z.enum(values).default(d);
 
@@ -61,20 +63,20 @@ export const SECTIONS = {
     broker_ws_port: int(9001),
     ws_protocol: oneOf(['ws', 'wss'] as const, 'ws'),
     use_tls: bool(false),
-    username: str(),
-    password: str(),
+    username: strOpt(),
+    password: strOpt(),
     /** Colony: the browser's subscribe-only identity, served to the UI in place of the above. */
-    browser_username: str(),
-    browser_password: str(),
+    browser_username: strOpt(),
+    browser_password: strOpt(),
   }),
   storage: z.strictObject({
-    database: str(),
-    temporary_cache: str(),
-    persistent_cache: str(),
+    database: strOpt(),
+    temporary_cache: strOpt(),
+    persistent_cache: strOpt(),
   }),
   logging: z.strictObject({
-    log_file: str(),
-    ui_log_file: str(),
+    log_file: strOpt(),
+    ui_log_file: strOpt(),
     ui_log_level: oneOf(['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'] as const, 'INFO'),
     console_log_level: oneOf(['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR', 'CRITICAL'] as const, 'INFO'),
   }),
@@ -112,7 +114,7 @@ export const SECTIONS = {
     turn_off_leds_during_reading: bool(true),
     duration_between_led_off_and_od_reading: num(0.125),
     ref_normalization: oneOf(['unity', 'classic', 'static'] as const, 'unity'),
-    local_ac_hz: num(),
+    local_ac_hz: numOpt(),
     oversampling_count: int(40),
   }),
   'stirring.config': z.strictObject({
@@ -126,7 +128,7 @@ export const SECTIONS = {
     pre_delay_duration: num(1.5),
     post_delay_duration: num(0.25),
     target_rpm_during_od_reading: num(0),
-    target_rpm_outside_od_reading: num(),
+    target_rpm_outside_od_reading: numOpt(),
     kp: num(0.005),
     ki: num(0),
     kd: num(0),
@@ -153,8 +155,8 @@ export const SECTIONS = {
     max_subdose: num(1.0),
     waste_removal_multiplier: num(2.0),
     pause_between_subdoses_seconds: num(5),
-    max_volume_to_warn: num(),
-    max_volume_to_stop: num(),
+    max_volume_to_warn: numOpt(),
+    max_volume_to_stop: numOpt(),
   }),
   'dosing_automation.turbidostat': z.strictObject({
     biomass_signal: oneOf(['auto', 'normalized_od', 'od_fused', 'od'] as const, 'auto'),
@@ -169,7 +171,7 @@ export const SECTIONS = {
     initial_volume_ml: num(15),
     efflux_tube_volume_ml: num(15),
     initial_alt_media_fraction: num(0),
-    max_working_volume_ml: num(),
+    max_working_volume_ml: numOpt(),
   }),
   /** Colony: which unit this is and what it drives. */
   colony: z.strictObject({
@@ -177,7 +179,7 @@ export const SECTIONS = {
     model: oneOf(['pioreactor_20ml', 'pioreactor_40ml'] as const, 'pioreactor_40ml'),
     model_version: str('1.5'),
     hat_version: str('1.2'),
-    data_dir: str(),
+    data_dir: strOpt(),
     speed: num(1, (n) => (n <= 0 || n > 10000 ? 'must be above 0 and at most 10000' : null)),
     outbox_max_rows: int(200000),
     sim_seed: int(1),
@@ -185,7 +187,7 @@ export const SECTIONS = {
   /** Colony: the leader daemon. */
   leader: z.strictObject({
     http_port: int(4999),
-    data_dir: str(),
+    data_dir: strOpt(),
     ingest_batch_ms: int(100),
     ingest_batch_rows: int(250),
     max_mqtt_connections: int(500),
@@ -194,7 +196,7 @@ export const SECTIONS = {
   auth: z.strictObject({
     api_keys: str(''),
     users: str(''),
-    session_secret: str(),
+    session_secret: strOpt(),
     require_auth_on_loopback: bool(false),
   }),
 } as const;

@@ -1,0 +1,88 @@
+/**
+ * Ingest: the leader's own MQTT connection subscribes to every mapped topic, maps each message to rows,
+ * and hands them to the single writer. After each commit it publishes, per unit, the highest outbox
+ * sequence stored (retained, docs/protocol.md §1). A malformed payload is logged with its topic and skipped.
+ */
+import type { MqttClient } from 'mqtt';
+import type { Clock } from '../../shared/clock.js';
+import type { ColonyLogger } from '../../shared/logger.js';
+import { formatTimestamp } from '../../shared/timestamps.js';
+import { topics } from '../../shared/topics.js';
+import type { Db } from '../db/open.js';
+import { INGEST_SUBSCRIPTIONS, mapMessage } from './mapping.js';
+import { IngestWriter } from './writer.js';
+
+export interface IngestStats {
+  received: number;
+  skipped: number;
+  malformed: number;
+}
+
+export class IngestService {
+  readonly writer: IngestWriter;
+  readonly stats: IngestStats = { received: 0, skipped: 0, malformed: 0 };
+  private readonly lastWarn = new Map<string, number>();
+  private readonly onMessage = (topic: string, payload: Buffer, packet: { retain?: boolean }) => this.handle(topic, payload, !!packet.retain);
+
+  constructor(
+    private readonly db: Db,
+    private readonly client: MqttClient,
+    private readonly clock: Clock,
+    private readonly log: ColonyLogger,
+    opts: { batchMs?: number; batchRows?: number } = {},
+  ) {
+    this.writer = new IngestWriter(db, {
+      clock,
+      batchMs: opts.batchMs,
+      batchRows: opts.batchRows,
+      onCommit: (acks) => this.publishAcks(acks),
+      onError: (err) => this.log.error({ err: err.message }, 'ingest: a batch failed to commit; agents will replay it'),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.client.on('message', this.onMessage);
+    await this.client.subscribeAsync(Object.fromEntries(INGEST_SUBSCRIPTIONS.map((t) => [t, { qos: 1 as const }])));
+  }
+
+  handle(topic: string, payload: Buffer, retain: boolean): void {
+    this.stats.received++;
+    const m = mapMessage({ topic, payload, retain, now: this.clock.now() });
+    if (m.kind === 'skip') {
+      this.stats.skipped++;
+      return;
+    }
+    if (m.kind === 'error') {
+      this.stats.malformed++;
+      this.warnRateLimited(topic, m.reason);
+      return;
+    }
+    try {
+      this.writer.push(m);
+    } catch (e) {
+      this.log.error({ topic, err: (e as Error).message }, 'ingest: could not queue a message');
+    }
+  }
+
+  private warnRateLimited(topic: string, reason: string): void {
+    const now = this.clock.now();
+    const last = this.lastWarn.get(topic) ?? 0;
+    if (now - last < 10_000) return;
+    this.lastWarn.set(topic, now);
+    this.log.warn({ topic, reason }, `ingest: skipped a malformed payload on ${topic}: ${reason}`);
+  }
+
+  private publishAcks(acks: Array<{ unit: string; epoch: string; seq: number }>): void {
+    for (const a of acks) {
+      const payload = JSON.stringify({ epoch: a.epoch, seq: a.seq, timestamp: formatTimestamp(this.clock.now()) });
+      this.client.publish(topics.committed(a.unit), payload, { qos: 1, retain: true }, (err) => {
+        if (err) this.log.warn({ unit: a.unit, err: err.message }, 'ingest: could not publish the commit ack');
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.client.removeListener('message', this.onMessage);
+    this.writer.close();
+  }
+}

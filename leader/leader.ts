@@ -1,0 +1,154 @@
+/**
+ * The leader daemon: database, broker (embedded or external), ingest, HTTP. `startLeader` returns a
+ * handle whose `stop()` shuts everything down in order (HTTP, ingest flush, MQTT, broker, database).
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { RealClock, type Clock } from '../shared/clock.js';
+import { loadConfig, type ColonyConfig } from '../shared/config/index.js';
+import { createLogger, type ColonyLogger } from '../shared/logger.js';
+import { MqttUsers } from './auth/mqtt-users.js';
+import { externalBroker, type Broker } from './broker/broker.js';
+import { startEmbeddedBroker } from './broker/embedded.js';
+import { openDatabase, type Db } from './db/open.js';
+import { buildApp } from './http/app.js';
+import type { LeaderContext } from './http/context.js';
+import { IngestService } from './ingest/service.js';
+import { systemdNotifier } from './notifier.js';
+import { TaskStore } from './tasks.js';
+import { VERSION } from './version.js';
+
+export interface LeaderOptions {
+  dataDir: string;
+  configFile?: string;
+  httpHost?: string;
+  httpPort?: number;
+  mqttPort?: number;
+  wsPort?: number | null;
+  /** External broker URL; when set, no embedded broker runs. */
+  brokerUrl?: string;
+  clock?: Clock;
+  log?: ColonyLogger;
+  unitName?: string;
+}
+
+export interface LeaderHandle {
+  ctx: LeaderContext;
+  app: FastifyInstance;
+  httpUrl: string;
+  broker: Broker;
+  stop(): Promise<void>;
+}
+
+export const USERS_FILE = 'mqtt_users.json';
+export const DB_FILE = 'colony.sqlite';
+
+export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const clock = opts.clock ?? new RealClock();
+  const log = opts.log ?? createLogger({ name: 'leader' });
+  const configFile = opts.configFile ?? (existsSync(join(dataDir, 'config.ini')) ? join(dataDir, 'config.ini') : undefined);
+  const config: ColonyConfig = loadConfig({ shared: configFile });
+  const username = process.env.COLONY_MQTT_USERNAME ?? config.mqtt.username;
+  const password = process.env.COLONY_MQTT_PASSWORD ?? config.mqtt.password;
+  if (!username || !password) {
+    throw new Error(
+      `no MQTT credentials for the leader: set [mqtt] username and password in ${configFile ?? 'the config file'} (or COLONY_MQTT_USERNAME/COLONY_MQTT_PASSWORD); "colony demo" generates them`,
+    );
+  }
+
+  const usersPath = join(dataDir, USERS_FILE);
+  let users = MqttUsers.load(usersPath);
+  if (!opts.brokerUrl && !users.verify(username, password)) {
+    users.set(username, password, 'leader');
+    users.save(usersPath);
+  }
+
+  const db: Db = openDatabase(join(dataDir, DB_FILE));
+  const broker: Broker = opts.brokerUrl
+    ? externalBroker(opts.brokerUrl)
+    : await startEmbeddedBroker({
+        port: opts.mqttPort ?? config.mqtt.broker_port,
+        wsPort: opts.wsPort === undefined ? config.mqtt.broker_ws_port : opts.wsPort,
+        users: () => users,
+        log,
+        maxConnections: config.leader.max_mqtt_connections,
+      });
+
+  const unitName = opts.unitName ?? config['cluster.topology'].leader_hostname ?? hostname();
+  const client: MqttClient = await mqtt.connectAsync(broker.url, {
+    username,
+    password,
+    clientId: `colony-leader-${unitName}`,
+    clean: false,
+    protocolVersion: 4,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+  });
+  client.on('error', (e) => log.warn({ err: e.message }, 'leader mqtt error'));
+
+  const ingest = new IngestService(db, client, clock, log, {
+    batchMs: config.leader.ingest_batch_ms,
+    batchRows: config.leader.ingest_batch_rows,
+  });
+  await ingest.start();
+
+  const ctx: LeaderContext = {
+    unitName,
+    version: VERSION,
+    startedAt: clock.now(),
+    db,
+    mqtt: client,
+    broker,
+    ingest,
+    tasks: new TaskStore(unitName),
+    clock,
+    log,
+    config,
+    dataDir,
+  };
+  const app = await buildApp(ctx);
+  const host = opts.httpHost ?? '127.0.0.1';
+  await app.listen({ host, port: opts.httpPort ?? config.leader.http_port });
+  const addr = app.server.address();
+  const httpPort = typeof addr === 'object' && addr ? addr.port : (opts.httpPort ?? 4999);
+  const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${httpPort}`;
+
+  // Reload MQTT identities when `colony workers add` rewrites the file.
+  const reload = setInterval(() => {
+    try {
+      users = MqttUsers.load(usersPath);
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'could not reload MQTT users');
+    }
+  }, 5000);
+  reload.unref();
+
+  const notifier = systemdNotifier();
+  notifier.ready(`serving ${httpUrl}`);
+  const watchdog = notifier.watchdogIntervalMs ? setInterval(() => notifier.watchdog(), notifier.watchdogIntervalMs) : null;
+
+  let stopped = false;
+  return {
+    ctx,
+    app,
+    httpUrl,
+    broker,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      notifier.stopping();
+      clearInterval(reload);
+      if (watchdog) clearInterval(watchdog);
+      await app.close();
+      await ingest.stop();
+      await client.endAsync(true);
+      await broker.close();
+      db.close();
+    },
+  };
+}
