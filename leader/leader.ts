@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { RealClock, type Clock } from '../shared/clock.js';
 import { loadConfig, type ColonyConfig } from '../shared/config/index.js';
 import { createLogger, type ColonyLogger } from '../shared/logger.js';
+import { topics, UNIVERSAL_EXPERIMENT } from '../shared/topics.js';
 import { MqttUsers } from './auth/mqtt-users.js';
 import { externalBroker, type Broker } from './broker/broker.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
@@ -41,6 +42,11 @@ export interface LeaderHandle {
   httpUrl: string;
   broker: Broker;
   stop(): Promise<void>;
+}
+
+/** `pioreactor/{leader}/$experiment/mqtt_to_db_streaming/$state`: the ingest job's state. */
+export function ingestStateTopic(leaderUnit: string): string {
+  return topics.state(leaderUnit, UNIVERSAL_EXPERIMENT, 'mqtt_to_db_streaming');
 }
 
 export const USERS_FILE = 'mqtt_users.json';
@@ -88,14 +94,20 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
     protocolVersion: 4,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
+    // Pioreactor's DB writer job is `mqtt_to_db_streaming` under `$experiment`; agents watch its state and
+    // replay their outboxes when it becomes ready again (docs/protocol.md §1).
+    will: { topic: ingestStateTopic(unitName), payload: Buffer.from('lost'), qos: 2, retain: true },
   });
   client.on('error', (e) => log.warn({ err: e.message }, 'leader mqtt error'));
+  const announceIngest = () => client.publish(ingestStateTopic(unitName), 'ready', { qos: 2, retain: true });
+  client.on('connect', announceIngest);
 
   const ingest = new IngestService(db, client, clock, log, {
     batchMs: config.leader.ingest_batch_ms,
     batchRows: config.leader.ingest_batch_rows,
   });
   await ingest.start();
+  announceIngest();
 
   const ctx: LeaderContext = {
     unitName,
@@ -146,7 +158,8 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
       if (watchdog) clearInterval(watchdog);
       await app.close();
       await ingest.stop();
-      await client.endAsync(true);
+      await client.publishAsync(ingestStateTopic(unitName), 'disconnected', { qos: 2, retain: true }).catch(() => undefined);
+      await client.endAsync();
       await broker.close();
       db.close();
     },

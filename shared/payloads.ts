@@ -15,6 +15,8 @@ export const Timestamp = z.string().refine(isTimestamp, {
 export const OutboxFields = {
   colony_seq: z.number().int().nonnegative().optional(),
   colony_epoch: z.string().min(1).max(64).optional(),
+  /** Lowest seq still in the agent's outbox when this was sent: everything below is acknowledged or dropped. */
+  colony_floor: z.number().int().nonnegative().optional(),
 };
 
 export const Angle = z.enum(['45', '90', '135', '180']);

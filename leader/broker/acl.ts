@@ -10,7 +10,7 @@ import type { Identity, MqttUser } from '../auth/mqtt-users.js';
 export function mayPublish(who: Identity, topic: string): boolean {
   switch (who.role) {
     case 'leader':
-      return true;
+      return !topic.startsWith('$SYS');
     case 'unit':
       return !!who.unit && topic.startsWith(`pioreactor/${who.unit}/`) && !topic.includes('#') && !topic.includes('+');
     case 'browser':

@@ -105,6 +105,9 @@ function colonySchema(): string {
     // Highest outbox sequence stored per (unit, epoch): the dedupe key of ARCHITECTURE.md §5.
     `CREATE TABLE colony_outbox_watermarks (pioreactor_unit TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
        updated_at TEXT NOT NULL, PRIMARY KEY (pioreactor_unit, epoch)) WITHOUT ROWID`,
+    // Outbox seqs stored above the watermark (arrived out of order); pruned as the watermark passes them.
+    `CREATE TABLE colony_outbox_seqs (pioreactor_unit TEXT NOT NULL, epoch TEXT NOT NULL, seq INTEGER NOT NULL,
+       PRIMARY KEY (pioreactor_unit, epoch, seq)) WITHOUT ROWID`,
     // Per-unit, per-minute rollup kept at ingest, read by the time-series routes (ARCHITECTURE.md §7).
     `CREATE TABLE colony_rollup_1m (dataset TEXT NOT NULL, experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL,
        series TEXT NOT NULL, minute INTEGER NOT NULL, n INTEGER NOT NULL, sum REAL NOT NULL, min REAL NOT NULL,

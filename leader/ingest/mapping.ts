@@ -31,7 +31,7 @@ export type Mapped =
       rows: Row[];
       rollup: RollupPoint[];
       /** Present when the payload came from a Colony outbox. */
-      outbox: { epoch: string; seq: number } | null;
+      outbox: Outbox | null;
       /** Rows that must be committed with synchronous=FULL (dosing events). */
       durable: boolean;
     };
@@ -49,10 +49,17 @@ const SETTING_TABLES: Record<string, { table: string; schema: z.ZodType; column:
 
 const AUTOMATION_JOBS = new Set(['dosing_automation', 'led_automation', 'temperature_automation']);
 
-function outboxOf(v: Record<string, unknown>): { epoch: string; seq: number } | null {
-  return typeof v.colony_epoch === 'string' && typeof v.colony_seq === 'number'
-    ? { epoch: v.colony_epoch, seq: v.colony_seq }
-    : null;
+/** The outbox fields of a Colony payload: epoch, seq, and the optional floor (lowest seq still in the outbox). */
+export interface Outbox {
+  epoch: string;
+  seq: number;
+  floor?: number;
+}
+
+function outboxOf(v: Record<string, unknown>): Outbox | null {
+  if (typeof v.colony_epoch !== 'string' || typeof v.colony_seq !== 'number') return null;
+  const floor = typeof v.colony_floor === 'number' && Number.isInteger(v.colony_floor) && v.colony_floor <= v.colony_seq ? v.colony_floor : undefined;
+  return { epoch: v.colony_epoch, seq: v.colony_seq, floor };
 }
 
 export interface MessageIn {
@@ -77,7 +84,7 @@ export function mapMessage(msg: MessageIn): Mapped {
   const base = { unit: t.unit, experiment: t.experiment };
   const now = formatTimestamp(msg.now);
   const err = (reason: string): Mapped => ({ kind: 'error', unit: t.unit, reason });
-  const rows = (r: Row[], rollup: RollupPoint[], outbox: { epoch: string; seq: number } | null, durable = false): Mapped => ({
+  const rows = (r: Row[], rollup: RollupPoint[], outbox: Outbox | null, durable = false): Mapped => ({
     kind: 'rows',
     ...base,
     rows: r,

@@ -1,8 +1,13 @@
 /**
  * The single writer: rows queue up and are committed in one transaction every ~100 ms or 250 rows
- * (Pioreactor's writer uses the same figures). In the same transaction it advances each
- * (unit, epoch) outbox watermark and the per-minute rollup, so after a crash the rows, the dedupe key
- * and the rollup agree. Batches with dosing events or automation settings commit with synchronous=FULL.
+ * (Pioreactor's writer uses the same figures). In the same transaction it records which outbox sequences
+ * it stored and advances the per-minute rollup, so after a crash the rows, the dedupe state and the rollup
+ * agree. Batches with dosing events or automation settings commit with synchronous=FULL.
+ *
+ * Dedupe (docs/protocol.md §1): per (unit, epoch) a contiguous watermark W (every seq <= W is stored, or
+ * below the agent's outbox floor) plus the set of seqs stored above W (arrivals out of order, e.g. a
+ * QoS 1 resend overtaking a replay). A seq at or below W, or in the set, is a duplicate. W is what the
+ * leader acknowledges, so the agent never trims a row that is not stored.
  */
 import type Database from 'better-sqlite3';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
@@ -30,12 +35,28 @@ export interface WriterStats {
 
 const key = (unit: string, epoch: string) => `${unit}\u0000${epoch}`;
 
+/** Dedupe state of one (unit, epoch). */
+interface SeqState {
+  unit: string;
+  epoch: string;
+  /** Every seq <= w is stored (or was dropped by the agent below its floor). */
+  w: number;
+  /** Seqs stored above w. */
+  above: Set<number>;
+}
+
 export class IngestWriter {
   readonly stats: WriterStats = { committedRows: 0, duplicates: 0, batches: 0, failedBatches: 0 };
   private queue: RowsMapped[] = [];
   private queuedRows = 0;
-  private readonly committed = new Map<string, number>();
-  private readonly pending = new Map<string, number>();
+  /** Working dedupe state: committed plus queued. */
+  private states = new Map<string, SeqState>();
+  /** Keys whose state changed since the last commit. */
+  private dirty = new Set<string>();
+  /** Watermarks last acknowledged, per key. */
+  private readonly acked = new Map<string, number>();
+  /** Keys that saw a duplicate since the last flush: the agent is replaying, so acknowledge again. */
+  private dupKeys = new Set<string>();
   private readonly inserts = new Map<string, Database.Statement>();
   private timer: TimerHandle | null = null;
   private flushScheduled = false;
@@ -44,6 +65,8 @@ export class IngestWriter {
   private readonly batchRows: number;
   private readonly upsertWatermark: Database.Statement;
   private readonly upsertRollup: Database.Statement;
+  private readonly insertSeq: Database.Statement;
+  private readonly pruneSeqs: Database.Statement;
 
   constructor(
     private readonly db: Db,
@@ -51,13 +74,14 @@ export class IngestWriter {
   ) {
     this.batchMs = opts.batchMs ?? 100;
     this.batchRows = opts.batchRows ?? 250;
-    for (const r of db.prepare('SELECT pioreactor_unit AS unit, epoch, seq FROM colony_outbox_watermarks').all() as Array<{ unit: string; epoch: string; seq: number }>) {
-      this.committed.set(key(r.unit, r.epoch), r.seq);
-    }
+    this.loadStates();
+    for (const [k, st] of this.states) this.acked.set(k, st.w);
     this.upsertWatermark = db.prepare(
       `INSERT INTO colony_outbox_watermarks (pioreactor_unit, epoch, seq, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (pioreactor_unit, epoch) DO UPDATE SET seq = max(seq, excluded.seq), updated_at = excluded.updated_at`,
     );
+    this.insertSeq = db.prepare('INSERT OR IGNORE INTO colony_outbox_seqs (pioreactor_unit, epoch, seq) VALUES (?, ?, ?)');
+    this.pruneSeqs = db.prepare('DELETE FROM colony_outbox_seqs WHERE pioreactor_unit = ? AND epoch = ? AND seq <= ?');
     this.upsertRollup = db.prepare(
       `INSERT INTO colony_rollup_1m (dataset, experiment, pioreactor_unit, series, minute, n, sum, min, max, last, last_ts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -68,21 +92,54 @@ export class IngestWriter {
     );
   }
 
-  /** Highest outbox seq stored (or queued) for this unit and epoch. */
+  /** Rebuild the dedupe state from the database (at start, and after a failed commit). */
+  private loadStates(): void {
+    const states = new Map<string, SeqState>();
+    for (const r of this.db.prepare('SELECT pioreactor_unit AS unit, epoch, seq FROM colony_outbox_watermarks').all() as Array<{ unit: string; epoch: string; seq: number }>) {
+      states.set(key(r.unit, r.epoch), { unit: r.unit, epoch: r.epoch, w: r.seq, above: new Set() });
+    }
+    for (const r of this.db.prepare('SELECT pioreactor_unit AS unit, epoch, seq FROM colony_outbox_seqs').all() as Array<{ unit: string; epoch: string; seq: number }>) {
+      const k = key(r.unit, r.epoch);
+      let st = states.get(k);
+      if (!st) states.set(k, (st = { unit: r.unit, epoch: r.epoch, w: 0, above: new Set() }));
+      if (r.seq > st.w) st.above.add(r.seq);
+    }
+    this.states = states;
+    this.dirty = new Set();
+  }
+
+  /** The contiguous watermark for this unit and epoch (committed or queued). */
   watermark(unit: string, epoch: string): number {
+    return this.states.get(key(unit, epoch))?.w ?? 0;
+  }
+
+  /** Record an outbox seq; false when it is a duplicate. */
+  private accept(unit: string, epoch: string, seq: number, floor: number | undefined): boolean {
     const k = key(unit, epoch);
-    return Math.max(this.pending.get(k) ?? 0, this.committed.get(k) ?? 0);
+    let st = this.states.get(k);
+    if (!st) this.states.set(k, (st = { unit, epoch, w: 0, above: new Set() }));
+    if (seq <= st.w || st.above.has(seq)) return false;
+    st.above.add(seq);
+    if (floor !== undefined && floor - 1 > st.w) {
+      st.w = floor - 1;
+      for (const s of st.above) if (s <= st.w) st.above.delete(s);
+    }
+    while (st.above.has(st.w + 1)) {
+      st.above.delete(st.w + 1);
+      st.w++;
+    }
+    this.dirty.add(k);
+    return true;
   }
 
   /** Queue one mapped message. Returns false when it is a duplicate of a stored or queued one. */
   push(m: RowsMapped): boolean {
     if (this.closed) throw new Error('writer is closed');
-    if (m.outbox) {
-      if (m.outbox.seq <= this.watermark(m.unit, m.outbox.epoch)) {
-        this.stats.duplicates++;
-        return false;
-      }
-      this.pending.set(key(m.unit, m.outbox.epoch), m.outbox.seq);
+    if (m.outbox && !this.accept(m.unit, m.outbox.epoch, m.outbox.seq, m.outbox.floor)) {
+      this.stats.duplicates++;
+      this.dupKeys.add(key(m.unit, m.outbox.epoch));
+      if (!this.timer) this.timer = this.opts.clock.setTimeout(() => this.flushSafely(), this.batchMs);
+      return false;
     }
     this.queue.push(m);
     this.queuedRows += m.rows.length;
@@ -127,12 +184,15 @@ export class IngestWriter {
   flush(): number {
     this.opts.clock.clear(this.timer);
     this.timer = null;
-    if (this.queue.length === 0) return 0;
+    if (this.queue.length === 0) {
+      this.publishAcks([]);
+      return 0;
+    }
     const batch = this.queue;
-    const marks = new Map(this.pending);
+    const dirty = [...this.dirty].map((k) => this.states.get(k)!).map((st) => ({ ...st, above: [...st.above] }));
     this.queue = [];
     this.queuedRows = 0;
-    this.pending.clear();
+    this.dirty = new Set();
     const nowTs = formatTimestamp(this.opts.clock.now());
     const durable = batch.some((m) => m.durable);
     let rowCount = 0;
@@ -161,9 +221,10 @@ export class IngestWriter {
         }
       }
       for (const g of roll.values()) this.upsertRollup.run(...g.a, g.n, g.sum, g.min, g.max, g.last, g.lastTs);
-      for (const [k, seq] of marks) {
-        const [unit, epoch] = k.split('\u0000');
-        this.upsertWatermark.run(unit, epoch, seq, nowTs);
+      for (const st of dirty) {
+        this.upsertWatermark.run(st.unit, st.epoch, st.w, nowTs);
+        this.pruneSeqs.run(st.unit, st.epoch, st.w);
+        for (const s of st.above) this.insertSeq.run(st.unit, st.epoch, s);
       }
     };
     try {
@@ -178,21 +239,38 @@ export class IngestWriter {
         this.db.transaction(write)();
       }
     } catch (e) {
-      // Nothing of the batch is stored; forget its watermarks so the agents' replays are accepted.
+      // Nothing of the batch is stored: go back to the database's dedupe state (dropping whatever else is
+      // queued, since its seqs were counted against the lost state), so the agents' replays are accepted.
       this.stats.failedBatches++;
+      this.queue = [];
+      this.queuedRows = 0;
+      this.loadStates();
       throw e;
     }
-    for (const [k, seq] of marks) this.committed.set(k, Math.max(seq, this.committed.get(k) ?? 0));
     this.stats.committedRows += rowCount;
     this.stats.batches++;
-    if (this.opts.onCommit) {
-      const acks = [...marks].map(([k, seq]) => {
-        const [unit, epoch] = k.split('\u0000');
-        return { unit, epoch, seq: this.committed.get(k) ?? seq };
-      });
-      this.opts.onCommit(acks, rowCount);
-    }
+    this.publishAcks(dirty.map((st) => key(st.unit, st.epoch)), rowCount);
     return rowCount;
+  }
+
+  /**
+   * Acknowledge the committed watermark of every key that advanced, and of every key that saw a duplicate
+   * (a replaying agent must learn the watermark even when nothing new was stored). Called only when nothing
+   * is queued, so the working state is the committed state.
+   */
+  private publishAcks(advanced: string[], rowCount = 0): void {
+    const acks: Array<{ unit: string; epoch: string; seq: number }> = [];
+    const keys = new Set([...advanced, ...this.dupKeys]);
+    for (const k of keys) {
+      const st = this.states.get(k);
+      if (!st) continue;
+      if (st.w > (this.acked.get(k) ?? 0) || this.dupKeys.has(k)) {
+        this.acked.set(k, st.w);
+        acks.push({ unit: st.unit, epoch: st.epoch, seq: st.w });
+      }
+    }
+    this.dupKeys = new Set();
+    if (acks.length && this.opts.onCommit) this.opts.onCommit(acks, rowCount);
   }
 
   /** Flush what is queued and stop accepting rows. */
