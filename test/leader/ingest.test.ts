@@ -26,7 +26,7 @@ for (const kind of ['embedded', 'mosquitto'] as const) {
       if (kind === 'mosquitto') mosq = await startSecuredMosquitto(creds);
       leader = await startTestLeader(dir, mosq?.url);
       url = mosq?.url ?? leader.broker.url;
-      for (const u of UNITS) leader.ctx.db.prepare("INSERT OR IGNORE INTO experiments VALUES ('exp1', '2026-01-01T00:00:00.000Z', '')").run(), void u;
+      leader.ctx.db.prepare("INSERT OR IGNORE INTO experiments VALUES ('exp1', '2026-01-01T00:00:00.000Z', '')").run();
     });
 
     after(async () => {
