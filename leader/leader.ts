@@ -18,6 +18,7 @@ import { openDatabase, type Db } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { LeaderContext } from './http/context.js';
 import { IngestService } from './ingest/service.js';
+import { aedesSource, mqttSource } from './ingest/source.js';
 import { systemdNotifier } from './notifier.js';
 import { TaskStore } from './tasks.js';
 import { VERSION } from './version.js';
@@ -75,8 +76,8 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   }
 
   const db: Db = openDatabase(join(dataDir, DB_FILE));
-  const broker: Broker = opts.brokerUrl
-    ? externalBroker(opts.brokerUrl)
+  const embedded = opts.brokerUrl
+    ? null
     : await startEmbeddedBroker({
         port: opts.mqttPort ?? config.mqtt.broker_port,
         wsPort: opts.wsPort === undefined ? config.mqtt.broker_ws_port : opts.wsPort,
@@ -84,6 +85,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
         log,
         maxConnections: config.leader.max_mqtt_connections,
       });
+  const broker: Broker = embedded ?? externalBroker(opts.brokerUrl!);
 
   const unitName = opts.unitName ?? config['cluster.topology'].leader_hostname ?? hostname();
   const client: MqttClient = await mqtt.connectAsync(broker.url, {
@@ -102,7 +104,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   const announceIngest = () => client.publish(ingestStateTopic(unitName), 'ready', { qos: 2, retain: true });
   client.on('connect', announceIngest);
 
-  const ingest = new IngestService(db, client, clock, log, {
+  const ingest = new IngestService(db, embedded ? aedesSource(embedded.aedes) : mqttSource(client), clock, log, {
     batchMs: config.leader.ingest_batch_ms,
     batchRows: config.leader.ingest_batch_rows,
   });

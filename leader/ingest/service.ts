@@ -3,7 +3,6 @@
  * and hands them to the single writer. After each commit it publishes, per unit, the highest outbox
  * sequence stored (retained, docs/protocol.md §1). A malformed payload is logged with its topic and skipped.
  */
-import type { MqttClient } from 'mqtt';
 import type { Clock } from '../../shared/clock.js';
 import type { ColonyLogger } from '../../shared/logger.js';
 import { formatTimestamp } from '../../shared/timestamps.js';
@@ -11,6 +10,7 @@ import { topics } from '../../shared/topics.js';
 import type { Db } from '../db/open.js';
 import { INGEST_SUBSCRIPTIONS, mapMessage } from './mapping.js';
 import { IngestWriter } from './writer.js';
+import type { IngestSource } from './source.js';
 
 export interface IngestStats {
   received: number;
@@ -22,11 +22,10 @@ export class IngestService {
   readonly writer: IngestWriter;
   readonly stats: IngestStats = { received: 0, skipped: 0, malformed: 0 };
   private readonly lastWarn = new Map<string, number>();
-  private readonly onMessage = (topic: string, payload: Buffer, packet: { retain?: boolean }) => this.handle(topic, payload, !!packet.retain);
 
   constructor(
-    private readonly db: Db,
-    private readonly client: MqttClient,
+    db: Db,
+    private readonly source: IngestSource,
     private readonly clock: Clock,
     private readonly log: ColonyLogger,
     opts: { batchMs?: number; batchRows?: number } = {},
@@ -41,8 +40,7 @@ export class IngestService {
   }
 
   async start(): Promise<void> {
-    this.client.on('message', this.onMessage);
-    await this.client.subscribeAsync(Object.fromEntries(INGEST_SUBSCRIPTIONS.map((t) => [t, { qos: 1 as const }])));
+    await this.source.start(INGEST_SUBSCRIPTIONS, (t, p, r) => this.handle(t, p, r));
   }
 
   handle(topic: string, payload: Buffer, retain: boolean): void {
@@ -75,14 +73,14 @@ export class IngestService {
   private publishAcks(acks: Array<{ unit: string; epoch: string; seq: number }>): void {
     for (const a of acks) {
       const payload = JSON.stringify({ epoch: a.epoch, seq: a.seq, timestamp: formatTimestamp(this.clock.now()) });
-      this.client.publish(topics.committed(a.unit), payload, { qos: 1, retain: true }, (err) => {
-        if (err) this.log.warn({ unit: a.unit, err: err.message }, 'ingest: could not publish the commit ack');
+      this.source.publish(topics.committed(a.unit), payload, true).catch((err: Error) => {
+        this.log.warn({ unit: a.unit, err: err.message }, 'ingest: could not publish the commit ack');
       });
     }
   }
 
   async stop(): Promise<void> {
-    this.client.removeListener('message', this.onMessage);
+    await this.source.stop();
     this.writer.close();
   }
 }

@@ -51,8 +51,8 @@ export class IngestWriter {
   private queuedRows = 0;
   /** Working dedupe state: committed plus queued. */
   private states = new Map<string, SeqState>();
-  /** Keys whose state changed since the last commit. */
-  private dirty = new Set<string>();
+  /** Keys whose state changed since the last commit, with the seqs stored above the watermark since then. */
+  private dirty = new Map<string, number[]>();
   /** Watermarks last acknowledged, per key. */
   private readonly acked = new Map<string, number>();
   /** Keys that saw a duplicate since the last flush: the agent is replaying, so acknowledge again. */
@@ -105,7 +105,7 @@ export class IngestWriter {
       if (r.seq > st.w) st.above.add(r.seq);
     }
     this.states = states;
-    this.dirty = new Set();
+    this.dirty = new Map();
   }
 
   /** The contiguous watermark for this unit and epoch (committed or queued). */
@@ -128,7 +128,9 @@ export class IngestWriter {
       st.above.delete(st.w + 1);
       st.w++;
     }
-    this.dirty.add(k);
+    const added = this.dirty.get(k) ?? [];
+    if (seq > st.w) added.push(seq);
+    this.dirty.set(k, added);
     return true;
   }
 
@@ -189,10 +191,13 @@ export class IngestWriter {
       return 0;
     }
     const batch = this.queue;
-    const dirty = [...this.dirty].map((k) => this.states.get(k)!).map((st) => ({ ...st, above: [...st.above] }));
+    const dirty = [...this.dirty].map(([k, added]) => {
+      const st = this.states.get(k)!;
+      return { unit: st.unit, epoch: st.epoch, w: st.w, added: added.filter((s) => s > st.w) };
+    });
     this.queue = [];
     this.queuedRows = 0;
-    this.dirty = new Set();
+    this.dirty = new Map();
     const nowTs = formatTimestamp(this.opts.clock.now());
     const durable = batch.some((m) => m.durable);
     let rowCount = 0;
@@ -224,7 +229,7 @@ export class IngestWriter {
       for (const st of dirty) {
         this.upsertWatermark.run(st.unit, st.epoch, st.w, nowTs);
         this.pruneSeqs.run(st.unit, st.epoch, st.w);
-        for (const s of st.above) this.insertSeq.run(st.unit, st.epoch, s);
+        for (const s of st.added) this.insertSeq.run(st.unit, st.epoch, s);
       }
     };
     try {
