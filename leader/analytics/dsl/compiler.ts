@@ -269,10 +269,13 @@ function defaultName(e: Expr, variables: ReadonlyMap<string, string>): string {
   switch (e.kind) {
     case 'field': {
       const last = e.parts[e.parts.length - 1]!;
-      return variables.get(last.toLowerCase()) ?? FIELD_ALIASES[last.toLowerCase()] ?? last.toLowerCase();
+      return variables.get(last.toLowerCase()) ?? last.toLowerCase();
     }
-    case 'func':
-      return e.name.toLowerCase();
+    case 'func': {
+      const name = e.name.toLowerCase();
+      const arg = e.args[0];
+      return AGGREGATES.has(name) && arg && arg.kind !== 'star' ? `${name}_${defaultName(arg, variables)}` : name;
+    }
     default:
       return 'value';
   }
