@@ -70,6 +70,6 @@ export async function openI2cBus(busNumber = 1): Promise<I2cBus> {
   try {
     return new NativeI2cBus(await mod.openPromisified(busNumber));
   } catch (e) {
-    throw new Error(`/dev/i2c-${busNumber} could not be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+    throw new Error(`/dev/i2c-${busNumber} could not be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`, { cause: e });
   }
 }
