@@ -66,6 +66,10 @@ export class FakeBackend implements HardwareBackend {
     this.vial = { od0: 0.05, growthRate: 0.3 * speed, roomC: 22, plateC: 22, rpmPerDc: 17, pumpMlPerS: { media: 0.5, alt_media: 0.5, waste: 0.6 }, faults: new Set() };
   }
 
+  get sim(): { pumpRates: Record<string, number> } {
+    return { pumpRates: this.vial.pumpMlPerS };
+  }
+
   injectFault(part: string): void {
     this.vial.faults.add(part);
   }
