@@ -18,7 +18,7 @@ export class HardwareUnavailableError extends Error {
    * `instanceof` by brand: the pi backend is loaded with a dynamic import, and under a TS loader
    * (tsx in tests) that can instantiate this module twice, which would break a plain prototype check.
    */
-  static [Symbol.hasInstance](x: unknown): boolean {
+  static override [Symbol.hasInstance](x: unknown): boolean {
     return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[BRAND] === true;
   }
 }

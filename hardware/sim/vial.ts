@@ -362,8 +362,9 @@ export class SimVial {
     if (this.faults.has('motor_stuck')) target = 0;
     else if (dc < m.stallDuty || (this.rpmNow < 1 && dc < m.startDuty)) target = 0;
     else target = Math.min(m.maxRpm, m.rpmPerPercent * (dc - m.stallDuty));
-    const before = this.rpmNow;
-    this.rpmNow = this.faults.has('motor_stuck') ? 0 : target + (before - target) * Math.exp(-dt / m.tauSeconds);
+    // A jammed bar stops at once (and turns no further during the step).
+    const before = this.faults.has('motor_stuck') ? 0 : this.rpmNow;
+    this.rpmNow = target + (before - target) * Math.exp(-dt / m.tauSeconds);
     if (this.rpmNow < 0.5 && target === 0) this.rpmNow = 0;
     this.revs += (((before + this.rpmNow) / 2) * dt) / 60;
   }
