@@ -47,7 +47,7 @@ function parse<T extends z.ZodType>(schema: T, params: unknown): z.infer<T> {
 
 export class RequestHandler {
   private readonly replies = new Map<string, string>();
-  private readonly inProgress = new Set<string>();
+  private readonly inProgress = new Map<string, Promise<string>>();
   readonly methods = new Map<string, Handler>();
 
   constructor(private readonly agent: Agent) {
@@ -139,8 +139,21 @@ export class RequestHandler {
       this.send(id, cached);
       return;
     }
-    if (this.inProgress.has(id)) return; // the first delivery will answer
-    this.inProgress.add(id);
+    const running = this.inProgress.get(id);
+    if (running) {
+      this.send(id, await running); // a duplicate while the first still runs: same reply, run once
+      return;
+    }
+    const p = this.run(id, payload);
+    this.inProgress.set(id, p);
+    const text = await p;
+    this.inProgress.delete(id);
+    this.replies.set(id, text);
+    if (this.replies.size > 1000) this.replies.delete(this.replies.keys().next().value!);
+    this.send(id, text);
+  }
+
+  private async run(id: string, payload: Buffer): Promise<string> {
     let reply: Record<string, unknown>;
     const parsed = parsePayload(RequestMessage, payload);
     if (!parsed.ok) {
@@ -159,11 +172,7 @@ export class RequestHandler {
       }
     }
     reply.timestamp = formatTimestamp(this.agent.ctx.clock.now());
-    const text = JSON.stringify(reply);
-    this.inProgress.delete(id);
-    this.replies.set(id, text);
-    if (this.replies.size > 1000) this.replies.delete(this.replies.keys().next().value!);
-    this.send(id, text);
+    return JSON.stringify(reply);
   }
 
   private send(id: string, text: string): void {
