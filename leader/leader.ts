@@ -21,6 +21,7 @@ import { IngestService } from './ingest/service.js';
 import { aedesSource, mqttSource } from './ingest/source.js';
 import { systemdNotifier } from './notifier.js';
 import { TaskStore } from './tasks.js';
+import { UnitRequestClient } from './units/request-client.js';
 import { VERSION } from './version.js';
 
 export interface LeaderOptions {
@@ -111,6 +112,9 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   await ingest.start();
   announceIngest();
 
+  const units = new UnitRequestClient(client, clock);
+  await units.start();
+
   const ctx: LeaderContext = {
     unitName,
     version: VERSION,
@@ -120,6 +124,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
     broker,
     ingest,
     tasks: new TaskStore(unitName),
+    units,
     clock,
     log,
     config,
@@ -159,6 +164,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
       clearInterval(reload);
       if (watchdog) clearInterval(watchdog);
       await app.close();
+      units.stop();
       await ingest.stop();
       await client.publishAsync(ingestStateTopic(unitName), 'disconnected', { qos: 2, retain: true }).catch(() => undefined);
       await client.endAsync();

@@ -50,7 +50,7 @@ export function peltWithCost(model: CostModel, penalty: number, minSize = 2, jum
   // Live candidates (ascending) and the time at which each one expires (Infinity until pruned).
   let live = new Int32Array(16);
   let expires = new Float64Array(16);
-  let count = 0;
+  let count: number;
   live[0] = 0;
   expires[0] = Infinity;
   count = 1;

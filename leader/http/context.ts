@@ -7,6 +7,7 @@ import type { Broker } from '../broker/broker.js';
 import type { Db } from '../db/open.js';
 import type { IngestService } from '../ingest/service.js';
 import type { TaskStore } from '../tasks.js';
+import type { UnitRequestClient } from '../units/request-client.js';
 
 export interface LeaderContext {
   /** The leader's hostname, as `unit` in 202 bodies and in the cluster list. */
@@ -19,6 +20,8 @@ export interface LeaderContext {
   broker: Broker;
   ingest: IngestService | null;
   tasks: TaskStore;
+  /** Request/reply to agents (docs/protocol.md). */
+  units: UnitRequestClient;
   clock: Clock;
   log: ColonyLogger;
   config: ColonyConfig;

@@ -222,22 +222,28 @@ export function mapMessage(msg: MessageIn): Mapped {
   }
 }
 
-/** MQTT subscriptions that cover every mapped topic (§5.2). */
-export const INGEST_SUBSCRIPTIONS: string[] = [
-  'pioreactor/+/+/growth_rate_calculating/od_filtered',
-  'pioreactor/+/+/growth_rate_calculating/growth_rate',
-  'pioreactor/+/+/od_reading/+',
-  'pioreactor/+/+/dosing_events',
-  'pioreactor/+/+/led_change_events',
-  'pioreactor/+/+/temperature_automation/temperature',
-  'pioreactor/+/+/stirring/measured_rpm',
-  'pioreactor/+/+/bioreactor/alt_media_fraction',
-  'pioreactor/+/+/bioreactor/current_volume_ml',
-  'pioreactor/+/+/logs/#',
-  'pioreactor/+/+/dosing_automation/+',
-  'pioreactor/+/+/led_automation/+',
-  'pioreactor/+/+/temperature_automation/temperature_automation_settings',
-  'pioreactor/+/+/temperature_automation/latest_event',
-  'pioreactor/+/+/pwms/dc',
-  'pioreactor/+/+/experiment_profile/+/experiment_profile_name',
-];
+/**
+ * Ingest listens to the whole tree: besides the mapped topics, it must see every message that carries outbox
+ * fields (e.g. `od_reading/ods`, which is not stored) so that the (unit, epoch) watermark has no gaps.
+ */
+export const INGEST_SUBSCRIPTIONS: string[] = ['pioreactor/#'];
+
+/**
+ * The outbox fields of a message that maps to no row (a skipped topic, or a malformed payload): the seq still
+ * counts as received, or the agent's watermark would stall at it. Cheap for messages without them.
+ */
+export function outboxOfUnmapped(topic: string, payload: Buffer | string): { unit: string; experiment: string; outbox: Outbox } | null {
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+  if (!text.includes('"colony_seq"')) return null;
+  const parts = topic.split('/');
+  if (parts[0] !== 'pioreactor' || parts.length < 4 || parts[1] === '$broadcast') return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!v || typeof v !== 'object') return null;
+  const o = outboxOf(v as Record<string, unknown>);
+  return o ? { unit: parts[1], experiment: parts[2], outbox: o } : null;
+}

@@ -8,7 +8,7 @@ import type { ColonyLogger } from '../../shared/logger.js';
 import { formatTimestamp } from '../../shared/timestamps.js';
 import { topics } from '../../shared/topics.js';
 import type { Db } from '../db/open.js';
-import { INGEST_SUBSCRIPTIONS, mapMessage } from './mapping.js';
+import { INGEST_SUBSCRIPTIONS, mapMessage, outboxOfUnmapped } from './mapping.js';
 import { IngestWriter } from './writer.js';
 import type { IngestSource } from './source.js';
 
@@ -46,13 +46,15 @@ export class IngestService {
   handle(topic: string, payload: Buffer, retain: boolean): void {
     this.stats.received++;
     const m = mapMessage({ topic, payload, retain, now: this.clock.now() });
-    if (m.kind === 'skip') {
-      this.stats.skipped++;
-      return;
-    }
-    if (m.kind === 'error') {
-      this.stats.malformed++;
-      this.warnRateLimited(topic, m.reason);
+    if (m.kind !== 'rows') {
+      if (m.kind === 'skip') this.stats.skipped++;
+      else {
+        this.stats.malformed++;
+        this.warnRateLimited(topic, m.reason);
+      }
+      // A sequenced message with no row still counts as received, so the unit's watermark has no gap.
+      const o = retain ? null : outboxOfUnmapped(topic, payload);
+      if (o) this.writer.push({ kind: 'rows', unit: o.unit, experiment: o.experiment, rows: [], rollup: [], outbox: o.outbox, durable: false });
       return;
     }
     try {

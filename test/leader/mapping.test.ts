@@ -73,3 +73,14 @@ describe('ingest mapping (pioreactor-mqtt.md §5.2)', () => {
     if (m.kind === 'error') assert.match(m.reason, /timestamp/);
   });
 });
+
+describe('sequenced messages that map to no row', () => {
+  it('still yield their outbox fields, so the watermark has no gap (od_reading/ods is not stored)', async () => {
+    const { outboxOfUnmapped } = await import('../../leader/ingest/mapping.js');
+    const ods = '{"timestamp":"2026-11-24T08:18:24.211Z","ods":{},"colony_seq":9,"colony_epoch":"e","colony_floor":3}';
+    assert.equal(mapMessage({ topic: 'pioreactor/u1/x/od_reading/ods', payload: ods, retain: false, now: NOW }).kind, 'skip');
+    assert.deepEqual(outboxOfUnmapped('pioreactor/u1/x/od_reading/ods', ods), { unit: 'u1', experiment: 'x', outbox: { epoch: 'e', seq: 9, floor: 3 } });
+    assert.equal(outboxOfUnmapped('pioreactor/u1/x/od_reading/ods', '{"timestamp":"t"}'), null);
+    assert.equal(outboxOfUnmapped('pioreactor/$broadcast/x/a/b', ods), null);
+  });
+});
