@@ -129,7 +129,6 @@ function placeTable(w: Writer, fields: readonly (FbField | undefined)[]): number
   for (const { f, id } of order) {
     const s = SIZE[f.kind];
     size = Math.ceil(size / s) * s;
-    if (maxAlign === 8 && s === 8 && size % 8 === 4) size += 4;
     offsets.set(id, size);
     size += s;
   }
