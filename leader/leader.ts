@@ -125,6 +125,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
     ingest,
     tasks: new TaskStore(unitName),
     units,
+    leaderJobs: null,
     clock,
     log,
     config,

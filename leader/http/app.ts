@@ -9,13 +9,13 @@ import type { LeaderContext } from './context.js';
 import { ApiError, errorBody } from './errors.js';
 import { healthRoutes } from '../api/health.js';
 import { taskResultRoutes } from '../api/task-results.js';
-import { experimentRoutes } from '../api/experiments.js';
-import { workerRoutes } from '../api/workers.js';
+import { CORE_RESOURCES } from '../api/group-core.js';
+import { ADMIN_RESOURCES } from '../api/group-admin.js';
 
 export type ResourcePlugin = (ctx: LeaderContext) => FastifyPluginAsync;
 
-/** Resource modules, in registration order. Later issues add theirs here. */
-export const RESOURCES: ResourcePlugin[] = [healthRoutes, taskResultRoutes, experimentRoutes, workerRoutes];
+/** Resource modules, in registration order (each group file lists its own). */
+export const RESOURCES: ResourcePlugin[] = [healthRoutes, taskResultRoutes, ...CORE_RESOURCES, ...ADMIN_RESOURCES];
 
 export async function buildApp(ctx: LeaderContext, resources: ResourcePlugin[] = RESOURCES): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
