@@ -1,0 +1,83 @@
+/**
+ * Dynamic time warping, exact inside a Sakoe-Chiba band, in O(band) memory: two rolling rows indexed
+ * relative to each row's band start. Local cost is the Euclidean distance between V-dimensional points
+ * (not squared) and steps are (1,0), (0,1), (1,1) without weights, as in fastdtw.
+ *
+ * SporeDB calls fastdtw(radius = max(T/5, 10)); exact DTW within a band of that radius is never worse than
+ * fastdtw's approximation (its path lies inside such a band in practice) and is deterministic. We use it.
+ */
+
+/** Band limits of row i for series lengths n (rows) and m (cols): a corridor around the scaled diagonal. */
+function bandLimits(i: number, n: number, m: number, radius: number): [number, number] {
+  const centre = n > 1 ? (i * (m - 1)) / (n - 1) : 0;
+  let lo = Math.ceil(centre - radius);
+  let hi = Math.floor(centre + radius);
+  if (lo < 0) lo = 0;
+  if (hi > m - 1) hi = m - 1;
+  return [lo, hi];
+}
+
+/**
+ * DTW distance between a (n x dims) and b (m x dims), both row-major. `radius` is the Sakoe-Chiba half
+ * width in columns; it is widened to the slope of the diagonal so consecutive rows always connect.
+ * radius >= max(n, m) gives full DTW.
+ */
+export function dtwDistance(a: Float64Array, b: Float64Array, dims: number, radius: number): number {
+  const n = a.length / dims;
+  const m = b.length / dims;
+  if (n === 0 || m === 0) return NaN;
+  const r = Math.max(radius, Math.ceil(m / n), 1);
+  const width = Math.min(m, 2 * r + 3);
+  let prev = new Float64Array(width);
+  let cur = new Float64Array(width);
+  let prevLo = 0;
+  let prevHi = -1;
+  for (let i = 0; i < n; i++) {
+    const [lo, hi] = bandLimits(i, n, m, r);
+    const ai = i * dims;
+    for (let j = lo; j <= hi; j++) {
+      let d: number;
+      if (dims === 1) d = Math.abs(a[ai] - b[j]);
+      else {
+        let s = 0;
+        const bj = j * dims;
+        for (let k = 0; k < dims; k++) {
+          const q = a[ai + k] - b[bj + k];
+          s += q * q;
+        }
+        d = Math.sqrt(s);
+      }
+      let best: number;
+      if (i === 0 && j === 0) best = 0;
+      else {
+        best = Infinity;
+        if (i > 0) {
+          if (j >= prevLo && j <= prevHi) {
+            const up = prev[j - prevLo];
+            if (up < best) best = up;
+          }
+          if (j - 1 >= prevLo && j - 1 <= prevHi) {
+            const diag = prev[j - 1 - prevLo];
+            if (diag < best) best = diag;
+          }
+        }
+        if (j > lo) {
+          const left = cur[j - 1 - lo];
+          if (left < best) best = left;
+        }
+      }
+      cur[j - lo] = d + best;
+    }
+    const t = prev;
+    prev = cur;
+    cur = t;
+    prevLo = lo;
+    prevHi = hi;
+  }
+  return prevHi === m - 1 ? prev[m - 1 - prevLo] : Infinity;
+}
+
+/** Full DTW (band covering the whole matrix). */
+export function dtwFull(a: Float64Array, b: Float64Array, dims = 1): number {
+  return dtwDistance(a, b, dims, Math.max(a.length, b.length) / dims);
+}
