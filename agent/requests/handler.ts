@@ -9,6 +9,7 @@ import { topics } from '../../shared/topics.js';
 import type { Agent } from '../agent.js';
 import { JobError } from '../runtime/manager.js';
 import { CalibrationStore, type Family } from './calibrations.js';
+import { pumpsDose } from './pumps.js';
 
 export class RequestError extends Error {
   constructor(
@@ -85,6 +86,7 @@ export class RequestHandler {
     m.set('versions', () => a.versions());
     m.set('clock', () => ({ status: 'success', clock_time: formatTimestamp(a.ctx.clock.now()) }));
     m.set('plugins.list', () => []);
+    m.set('pumps.dose', pumpsDose(a));
     m.set('blink', async () => {
       await a.blink();
       return { ok: true };

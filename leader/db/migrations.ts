@@ -119,6 +119,22 @@ function colonySchema(): string {
   ].join(';\n');
 }
 
+/** Leader-hosted automations (resumed after a restart), each pump step they asked for, profile runs. */
+function automationsSchema(): string {
+  return [
+    `CREATE TABLE colony_leader_jobs (pioreactor_unit TEXT NOT NULL, job_name TEXT NOT NULL, experiment TEXT NOT NULL,
+       automation_name TEXT NOT NULL, settings TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT NOT NULL,
+       last_run_at INTEGER, PRIMARY KEY (pioreactor_unit, job_name)) WITHOUT ROWID`,
+    `CREATE TABLE colony_dosing_steps (id TEXT NOT NULL PRIMARY KEY, pioreactor_unit TEXT NOT NULL, experiment TEXT NOT NULL,
+       automation_name TEXT NOT NULL, pump TEXT NOT NULL, ml REAL NOT NULL, status TEXT NOT NULL, moved_ml REAL,
+       requested_at TEXT NOT NULL, finished_at TEXT, error TEXT)`,
+    `CREATE INDEX colony_dosing_steps_ix ON colony_dosing_steps (pioreactor_unit, status)`,
+    `CREATE TABLE colony_profile_runs (id TEXT NOT NULL PRIMARY KEY, profile_name TEXT NOT NULL, file TEXT NOT NULL,
+       experiment TEXT NOT NULL, started_at INTEGER NOT NULL, state TEXT NOT NULL, profile TEXT NOT NULL,
+       done TEXT NOT NULL DEFAULT '[]', ended_at INTEGER)`,
+  ].join(';\n');
+}
+
 export interface Migration {
   version: number;
   description: string;
@@ -128,6 +144,7 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { version: 1, description: 'Pioreactor leader schema (pioreactor-mqtt.md §5.3)', sql: pioreactorSchema() },
   { version: 2, description: 'Colony: outbox watermarks, per-minute rollup, audit, ingest stats', sql: colonySchema() },
+  { version: 3, description: 'Colony: leader-hosted automations, their dose steps, experiment profile runs', sql: automationsSchema() },
 ];
 
 /** Apply every migration above the database's user_version, each in its own transaction. */
