@@ -12,6 +12,7 @@ import type { ColonyLogger } from '../shared/logger.js';
 import { Assignment, parsePayload } from '../shared/payloads.js';
 import { formatTimestamp } from '../shared/timestamps.js';
 import { NO_EXPERIMENT } from '../shared/topics.js';
+import { advertiseUnit, type Advertiser } from './discovery/advertise.js';
 import { ALL_JOBS } from './jobs/index.js';
 import { Outbox } from './outbox.js';
 import { RequestHandler } from './requests/handler.js';
@@ -37,6 +38,8 @@ export interface AgentOptions {
   replayTimeoutMs?: number;
   /** How long to wait for a retained assignment after connecting (default 1500 ms). */
   assignmentWaitMs?: number;
+  /** Announce the unit over mDNS (`_colony._tcp`); default `[discovery] enabled`. */
+  advertise?: boolean;
 }
 
 export class Agent {
@@ -47,6 +50,7 @@ export class Agent {
   readonly requests: RequestHandler;
   private assigned: string | null = null;
   private stopped = false;
+  private advertiser: Advertiser | null = null;
 
   constructor(private readonly o: AgentOptions) {
     const store = new Store(o.dataDir);
@@ -108,6 +112,8 @@ export class Agent {
         this.o.log.error({ job: name, err: (e as Error).message }, 'could not start job');
       }
     }
+    if (!this.advertiser && (this.o.advertise ?? this.o.config.discovery?.enabled ?? false))
+      this.advertiser = advertiseUnit({ unit: this.o.unit, version: AGENT_VERSION, onError: (e) => this.o.log.warn({ err: e.message }, 'mDNS advertisement failed') });
   }
 
   capabilities(): unknown[] {
@@ -165,6 +171,7 @@ export class Agent {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.advertiser?.stop().catch(() => undefined);
     try {
       await this.manager.stop({ all: true });
     } catch (e) {

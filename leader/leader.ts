@@ -14,6 +14,7 @@ import { topics, UNIVERSAL_EXPERIMENT } from '../shared/topics.js';
 import { MqttUsers } from './auth/mqtt-users.js';
 import { externalBroker, type Broker } from './broker/broker.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
+import { startClusterHealth } from './discovery/cluster-health.js';
 import { openDatabase, type Db } from './db/open.js';
 import { buildApp } from './http/app.js';
 import type { LeaderContext } from './http/context.js';
@@ -131,6 +132,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
     config,
     dataDir,
   };
+  const health = await startClusterHealth(ctx, { mqtt: client, clock, log, config, leaderUnit: unitName, leaderVersion: VERSION });
   const app = await buildApp(ctx);
   const host = opts.httpHost ?? '127.0.0.1';
   await app.listen({ host, port: opts.httpPort ?? config.leader.http_port });
@@ -165,6 +167,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
       clearInterval(reload);
       if (watchdog) clearInterval(watchdog);
       await app.close();
+      await health.stop();
       units.stop();
       await ingest.stop();
       await client.publishAsync(ingestStateTopic(unitName), 'disconnected', { qos: 2, retain: true }).catch(() => undefined);

@@ -199,6 +199,19 @@ export const SECTIONS = {
     session_secret: strOpt(),
     require_auth_on_loopback: bool(false),
   }),
+  /** Colony: finding workers: agents advertise `_colony._tcp` over mDNS; the static list is the fallback where multicast is blocked. */
+  discovery: z.strictObject({
+    enabled: bool(true),
+    /** Comma-separated unit names (or name=address) that count as seen even without mDNS. */
+    static_workers: str(''),
+    browse_seconds: num(3, (n) => (n <= 0 || n > 60 ? 'must be above 0 and at most 60' : null)),
+  }),
+  /** Colony: the leader's watch over its units' clocks and versions. */
+  'cluster.health': z.strictObject({
+    clock_drift_warn_seconds: num(5, (n) => (n <= 0 ? 'must be above 0' : null)),
+    /** `warn`: log it; `refuse`: also refuse to start jobs on a unit whose version differs from the leader's. */
+    version_mismatch: oneOf(['warn', 'refuse'] as const, 'warn'),
+  }),
 } as const;
 
 export type SectionName = keyof typeof SECTIONS;
