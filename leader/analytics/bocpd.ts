@@ -170,11 +170,11 @@ export class Bocpd {
       const alpha = c.alpha0 + r / 2;
       const m = mu[i];
       const b = beta[i];
-      let scale = Math.sqrt((b * (kappa + 1)) / (alpha * kappa));
-      if (!(scale > 1e-300)) scale = 1e-300;
-      const z = (x - m) / scale;
-      const nu = 2 * alpha;
-      const pdf = Math.exp(tConst[r] - Math.log(scale) - (alpha + 0.5) * Math.log1p((z * z) / nu));
+      // Student-t pdf = exp(tConst) / scale * (1 + z^2/nu)^-(alpha+1/2), with one sqrt, log1p and exp.
+      const scale2 = (b * (kappa + 1)) / (alpha * kappa);
+      const invScale = scale2 > 1e-600 ? 1 / Math.sqrt(scale2) : 1e300;
+      const dz = (x - m) * invScale;
+      const pdf = Math.exp(tConst[r] - (alpha + 0.5) * Math.log1p((dz * dz) / (2 * alpha))) * invScale;
       const rp = p[i] * pdf;
       cp += rp;
       const g = rp * (1 - H);

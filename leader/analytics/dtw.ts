@@ -27,18 +27,25 @@ export function dtwDistance(a: Float64Array, b: Float64Array, dims: number, radi
   const m = b.length / dims;
   if (n === 0 || m === 0) return NaN;
   const r = Math.max(radius, Math.ceil(m / n), 1);
-  const width = Math.min(m, 2 * r + 3);
-  let prev = new Float64Array(width);
-  let cur = new Float64Array(width);
+  // Row buffers hold column j at index j - lo + 1; index 0 and the slots past hi are +Infinity sentinels,
+  // so the inner loop needs no bounds tests. Band edges move by at most ceil(m/n) + 1 per row.
+  const pad = Math.ceil(m / n) + 2;
+  const width = Math.min(m, 2 * r + 3) + pad + 1;
+  let prev = new Float64Array(width).fill(Infinity);
+  let cur = new Float64Array(width).fill(Infinity);
   let prevLo = 0;
   let prevHi = -1;
   for (let i = 0; i < n; i++) {
     const [lo, hi] = bandLimits(i, n, m, r);
     const ai = i * dims;
+    const off = lo - prevLo; // >= 0: band starts never move left
+    cur[0] = Infinity;
     for (let j = lo; j <= hi; j++) {
       let d: number;
-      if (dims === 1) d = Math.abs(a[ai] - b[j]);
-      else {
+      if (dims === 1) {
+        d = a[ai] - b[j];
+        if (d < 0) d = -d;
+      } else {
         let s = 0;
         const bj = j * dims;
         for (let k = 0; k < dims; k++) {
@@ -47,34 +54,26 @@ export function dtwDistance(a: Float64Array, b: Float64Array, dims: number, radi
         }
         d = Math.sqrt(s);
       }
+      const c = j - lo;
       let best: number;
-      if (i === 0 && j === 0) best = 0;
+      if (i === 0) best = j === 0 ? 0 : cur[c];
       else {
-        best = Infinity;
-        if (i > 0) {
-          if (j >= prevLo && j <= prevHi) {
-            const up = prev[j - prevLo];
-            if (up < best) best = up;
-          }
-          if (j - 1 >= prevLo && j - 1 <= prevHi) {
-            const diag = prev[j - 1 - prevLo];
-            if (diag < best) best = diag;
-          }
-        }
-        if (j > lo) {
-          const left = cur[j - 1 - lo];
-          if (left < best) best = left;
-        }
+        const up = prev[c + off + 1];
+        const diag = prev[c + off];
+        const left = cur[c];
+        best = up < diag ? up : diag;
+        if (left < best) best = left;
       }
-      cur[j - lo] = d + best;
+      cur[c + 1] = d + best;
     }
+    for (let k = hi - lo + 2; k < Math.min(width, hi - lo + 2 + pad); k++) cur[k] = Infinity;
     const t = prev;
     prev = cur;
     cur = t;
     prevLo = lo;
     prevHi = hi;
   }
-  return prevHi === m - 1 ? prev[m - 1 - prevLo] : Infinity;
+  return prevHi === m - 1 ? prev[m - 1 - prevLo + 1] : Infinity;
 }
 
 /** Full DTW (band covering the whole matrix). */

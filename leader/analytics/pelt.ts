@@ -51,6 +51,7 @@ export function peltWithCost(model: CostModel, penalty: number, minSize = 2, jum
   let live = new Int32Array(16);
   let expires = new Float64Array(16);
   let count: number;
+  let scratch = new Float64Array(16);
   live[0] = 0;
   expires[0] = Infinity;
   count = 1;
@@ -69,12 +70,16 @@ export function peltWithCost(model: CostModel, penalty: number, minSize = 2, jum
     if (t % jump !== 0 && t !== n) continue;
     let best = Infinity;
     let arg = -1;
+    if (scratch.length < count) scratch = new Float64Array(live.length);
+    let eligible = 0;
     for (let i = 0; i < count; i++) {
       const s = live[i];
       if (t - s < minSize) break; // ascending: later starts are even closer
-      const v = V[s] + model.cost(s, t) + penalty;
-      if (v < best) {
-        best = v;
+      const v = V[s] + model.cost(s, t);
+      scratch[i] = v;
+      eligible++;
+      if (v + penalty < best) {
+        best = v + penalty;
         arg = s;
       }
     }
@@ -82,10 +87,8 @@ export function peltWithCost(model: CostModel, penalty: number, minSize = 2, jum
     V[t] = best;
     last[t] = arg;
     // Prune: V[s] + C(s,t) > V[t] means s can never beat t once t is admissible (T >= t + minSize).
-    for (let i = 0; i < count; i++) {
-      const s = live[i];
-      if (t - s < minSize) break;
-      if (expires[i] === Infinity && V[s] + model.cost(s, t) > best) expires[i] = t + minSize;
+    for (let i = 0; i < eligible; i++) {
+      if (expires[i] === Infinity && scratch[i] > best) expires[i] = t + minSize;
     }
     if (t < n) {
       if (count === live.length) {
