@@ -1,4 +1,21 @@
 /** Resource modules of the admin `/api` (config, profiles, datasets, calibrations, plugins, system, auth). */
 import type { ResourcePlugin } from '../http/app.js';
+import { authRoutes } from './auth-routes.js';
+import { calibrationRoutes } from './calibrations.js';
+import { configRoutes } from './config-files.js';
+import { datasetRoutes } from './datasets.js';
+import { descriptorRoutes } from './descriptors.js';
+import { pluginRoutes } from './plugins.js';
+import { profileRoutes } from './profiles.js';
+import { systemRoutes } from './system.js';
 
-export const ADMIN_RESOURCES: ResourcePlugin[] = [];
+export const ADMIN_RESOURCES: ResourcePlugin[] = [
+  authRoutes,
+  configRoutes,
+  profileRoutes,
+  descriptorRoutes,
+  datasetRoutes,
+  calibrationRoutes,
+  pluginRoutes,
+  systemRoutes,
+];

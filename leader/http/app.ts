@@ -11,6 +11,7 @@ import { healthRoutes } from '../api/health.js';
 import { taskResultRoutes } from '../api/task-results.js';
 import { CORE_RESOURCES } from '../api/group-core.js';
 import { ADMIN_RESOURCES } from '../api/group-admin.js';
+import { installHttpAuth } from '../auth/http-auth.js';
 
 export type ResourcePlugin = (ctx: LeaderContext) => FastifyPluginAsync;
 
@@ -30,6 +31,7 @@ export async function buildApp(ctx: LeaderContext, resources: ResourcePlugin[] =
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).send(errorBody(404, `The requested URL ${req.url} was not found on the server.`)),
   );
+  installHttpAuth(app, ctx);
   for (const r of resources) await app.register(r(ctx));
   return app;
 }
