@@ -7,7 +7,8 @@ import { formatTimestamp } from '../../shared/timestamps.js';
 import { BIOREACTOR_VARIABLES, topics } from '../../shared/topics.js';
 import { pythonFloat } from '../../shared/codec.js';
 import type { DosingEvent } from '../../shared/payloads.js';
-import { applyDosingEvent, type VialState } from '../math/bioreactor.js';
+import { applyDosingEvent, modelVolumes, type VialState } from '../math/bioreactor.js';
+import type { AgentContext } from '../runtime/context.js';
 import { Job } from '../runtime/job.js';
 import type { JobKind } from '../runtime/manager.js';
 
@@ -62,22 +63,10 @@ export class Monitor extends Job {
     this.logMsg('NOTICE', `${this.unit} is online and ready.`);
   }
 
-  private vialState(exp: string): VialState {
-    const b = this.ctx.config.bioreactor;
-    return this.ctx.store.cacheGet<VialState>('bioreactor', exp) ?? {
-      current_volume_ml: b.initial_volume_ml,
-      efflux_tube_volume_ml: b.efflux_tube_volume_ml,
-      alt_media_fraction: b.initial_alt_media_fraction,
-      cumulative_media_added_ml: 0,
-      cumulative_alt_media_added_ml: 0,
-      cumulative_waste_removed_ml: 0,
-    };
-  }
-
   applyDosing(exp: string, e: DosingEvent): void {
     if (e.source_of_event === 'pump_calibration') return;
-    const capacity = this.ctx.config.colony.model === 'pioreactor_20ml' ? 20 : 40;
-    const before = this.vialState(exp);
+    const { capacity } = modelVolumes(this.ctx.config.colony.model);
+    const before = vialState(this.ctx, exp);
     const after = applyDosingEvent(before, e.event, e.volume_change, capacity);
     this.ctx.store.cacheSet('bioreactor', exp, after);
     for (const k of BIOREACTOR_VARIABLES) {
@@ -88,6 +77,22 @@ export class Monitor extends Job {
   protected override async onDisconnected(): Promise<void> {
     this.ctx.bus.off('dosing', this.onDosing);
   }
+}
+
+/**
+ * The unit's volume bookkeeping for one experiment, as the monitor keeps it (the stored state, else the configured
+ * initial values). Pumps read it to refuse a dose that would overfill the vial.
+ */
+export function vialState(ctx: Pick<AgentContext, 'store' | 'config'>, exp: string): VialState {
+  const b = ctx.config.bioreactor;
+  return ctx.store.cacheGet<VialState>('bioreactor', exp) ?? {
+    current_volume_ml: b.initial_volume_ml,
+    efflux_tube_volume_ml: b.efflux_tube_volume_ml,
+    alt_media_fraction: b.initial_alt_media_fraction,
+    cumulative_media_added_ml: 0,
+    cumulative_alt_media_added_ml: 0,
+    cumulative_waste_removed_ml: 0,
+  };
 }
 
 function localIpv4(): string {

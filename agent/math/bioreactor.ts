@@ -41,3 +41,17 @@ export function applyDosingEvent(s: VialState, event: string, v: number, capacit
   }
   return n;
 }
+
+/** Model capacity and max fill in mL (reference/pioreactor-control.md §6.2): 20 ml models 20/18, 40 ml models 40/36. */
+export function modelVolumes(model: string): { capacity: number; maxFill: number } {
+  return model.includes('20ml') ? { capacity: 20, maxFill: 18 } : { capacity: 40, maxFill: 36 };
+}
+
+/**
+ * The fill limit a dose must stay under: the model's max fill, lowered (never raised) by
+ * `[bioreactor] max_working_volume_ml` when that is set.
+ */
+export function maxFillMl(model: string, maxWorkingVolumeMl?: number | null): number {
+  const { maxFill } = modelVolumes(model);
+  return maxWorkingVolumeMl !== undefined && maxWorkingVolumeMl !== null && maxWorkingVolumeMl > 0 ? Math.min(maxFill, maxWorkingVolumeMl) : maxFill;
+}

@@ -20,7 +20,7 @@ export interface JobKind {
 
 export class JobError extends Error {
   constructor(
-    readonly code: 'not_found' | 'conflict' | 'bad_request',
+    readonly code: 'not_found' | 'conflict' | 'bad_request' | 'refused',
     message: string,
   ) {
     super(message);
