@@ -109,7 +109,7 @@ function plan(db: Db, d: DatasetDescriptor, req: ExportRequest): Plan {
   const cols = ['T.*'];
   for (const c of d.timestamp_columns) cols.push(`strftime('%Y-%m-%d %H:%M:%f', T.${q(c)}, 'localtime') AS ${q(`${c}_localtime`)}`);
   const order = d.default_order_by;
-  if (d.has_experiment && order) cols.push(`(julianday(T.${q(order)}) - julianday(E.created_at)) * 24.0 AS hours_since_experiment_created`);
+  if (d.has_experiment && order) cols.push(`(unixepoch(T.${q(order)}, 'subsec') - unixepoch(E.created_at, 'subsec')) / 3600.0 AS hours_since_experiment_created`);
   let sql = `SELECT ${cols.join(', ')} FROM ${src} AS T`;
   if (d.has_experiment) sql += ' LEFT JOIN experiments E ON E.experiment = T.experiment';
   const where: string[] = [];
