@@ -172,7 +172,8 @@ export class Bocpd {
       const b = beta[i];
       // Student-t pdf = exp(tConst) / scale * (1 + z^2/nu)^-(alpha+1/2), with one sqrt, log1p and exp.
       const scale2 = (b * (kappa + 1)) / (alpha * kappa);
-      const invScale = scale2 > 1e-600 ? 1 / Math.sqrt(scale2) : 1e300;
+      // SporeDB floors the scale at 1e-300, i.e. 1/scale at 1e300.
+      const invScale = scale2 > 0 ? Math.min(1 / Math.sqrt(scale2), 1e300) : 1e300;
       const dz = (x - m) * invScale;
       const pdf = Math.exp(tConst[r] - (alpha + 0.5) * Math.log1p((dz * dz) / (2 * alpha))) * invScale;
       const rp = p[i] * pdf;

@@ -18,9 +18,13 @@ describe('analytics metrics', () => {
     const t0 = Date.UTC(2026, 0, 1);
     const ts: number[] = [];
     const x: number[] = [];
-    for (let i = 0; i < 12; i++) (ts.push(t0 + i * 600_000), x.push(0.1));
-    for (let i = 0; i < 24; i++) (ts.push(t0 + (12 + i) * 600_000), x.push(0.1 * Math.exp((0.3 * i) / 6)));
-    for (let i = 0; i < 24; i++) (ts.push(t0 + (36 + i) * 600_000), x.push(0.33));
+    const push = (i: number, v: number): void => {
+      ts.push(t0 + i * 600_000);
+      x.push(v);
+    };
+    for (let i = 0; i < 12; i++) push(i, 0.1);
+    for (let i = 0; i < 24; i++) push(12 + i, 0.1 * Math.exp((0.3 * i) / 6));
+    for (let i = 0; i < 24; i++) push(36 + i, 0.33);
     const g = growthRateInWindow(ts, x, ts[12], ts[36]); // the exp phase ends at the first stationary ts
     assert.ok(Math.abs(g.mu - 0.3) < 0.05, `${g.mu}`);
     assert.ok(g.rSquared > 0.9);
