@@ -5,15 +5,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { CORE_FIXTURES } from './fixtures-core.js';
 import type { FixtureRow } from './fixture-types.js';
-import { makeHarness, pollTask, send, type Harness } from './harness.js';
+import { ErrorSchema, makeHarness, pollTask, send, type Harness } from './harness.js';
 
-export const ErrorSchema = z.strictObject({
-  error: z.string().min(1),
-  error_info: z.looseObject({ remediation: z.string(), cause: z.string(), status: z.number().int() }),
-});
 
 const HERE = join(process.cwd(), 'test', 'api');
 

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { z } from 'zod';
 import { FANOUT_TIMEOUTS } from '../../leader/api/core-util.js';
 import { buildApp } from '../../leader/http/app.js';
 import type { LeaderContext } from '../../leader/http/context.js';
@@ -20,6 +21,12 @@ import { loadConfig } from '../../shared/config/index.js';
 import { silentLogger } from '../../shared/logger.js';
 import { formatTimestamp } from '../../shared/timestamps.js';
 import { startAedes, type TestBroker } from '../helpers/brokers.js';
+
+/** The `/api` error schema (pioreactor-api.md §1.2). */
+export const ErrorSchema = z.strictObject({
+  error: z.string().min(1),
+  error_info: z.looseObject({ remediation: z.string(), cause: z.string(), status: z.number().int() }),
+});
 
 export interface Harness {
   ctx: LeaderContext;
