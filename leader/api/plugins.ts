@@ -24,11 +24,14 @@ const BLOCKED = new Set(['node_modules', 'favicon.ico']);
 /**
  * npm's rules for a new package name: 1-214 characters, lower case, URL-safe (letters, digits, `-._`), an
  * optional `@scope/`, not starting with `.`, `_` or `-` (so it can never read as an option), not a Node core
- * module, not `node_modules` or `favicon.ico`.
+ * module, not `node_modules` or `favicon.ico`, and not ending in `.tgz`/`.tar`/`.tar.gz` (npm would take that
+ * as a path relative to its working directory).
  */
 export function isValidPackageName(name: unknown): name is string {
   if (typeof name !== 'string' || name.length === 0 || name.length > 214) return false;
   if (name.trim() !== name || !NAME.test(name)) return false;
+  // npm reads a spec ending like an archive as a local file path, never as a registry name.
+  if (/\.(tgz|tar|tar\.gz)$/i.test(name)) return false;
   const base = name.includes('/') ? name.slice(name.indexOf('/') + 1) : name;
   if (base.startsWith('.') || base.startsWith('_') || BLOCKED.has(base)) return false;
   if (builtinModules.includes(name) || builtinModules.includes(`node:${name}`)) return false;
@@ -40,7 +43,6 @@ export const uploadDir = (ctx: LeaderContext) => join(ctx.dataDir, 'plugins-uplo
 
 /** `spec` for npm: a valid name, or the real path of a `.tgz` inside the upload folder; else 400. */
 export function installSpec(ctx: LeaderContext, arg: unknown): string {
-  if (isValidPackageName(arg)) return arg;
   if (typeof arg === 'string' && arg.endsWith('.tgz')) {
     const up = uploadDir(ctx);
     const candidate = arg.includes('/') ? arg : join(up, arg);
@@ -51,6 +53,7 @@ export function installSpec(ctx: LeaderContext, arg: unknown): string {
     }
     throw new ApiError(400, `Invalid plugin tarball: ${JSON.stringify(arg)} (a .tgz file in ${up})`);
   }
+  if (isValidPackageName(arg)) return arg;
   throw new ApiError(400, `Invalid plugin name: ${JSON.stringify(arg)} (npm package-name rules)`);
 }
 
