@@ -208,7 +208,7 @@ async function fleetMode(unitsN: number, minutes: number): Promise<void> {
   const units = Array.from({ length: unitsN }, (_, k) => `f${k + 1}`);
   const c = await startLeaderChild(units);
   const fleet = units.map((u) => new FleetUnit({ unit: u, experiment: 'fleet', url: c.url, username: u, password: `pw-${u}` }));
-  await Promise.all(fleet.map((f) => f.connect()));
+  for (let i = 0; i < fleet.length; i += 8) await Promise.all(fleet.slice(i, i + 8).map((f) => f.connect()));
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, kind: ReadingKind) => timers.push(setInterval(() => fleet.forEach((f) => f.emit(kind)), ms));
   every(5000, 'od');

@@ -3,7 +3,7 @@
  * handle whose `stop()` shuts everything down in order (HTTP, ingest flush, MQTT, broker, database).
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -140,9 +140,15 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   const httpPort = typeof addr === 'object' && addr ? addr.port : (opts.httpPort ?? 4999);
   const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${httpPort}`;
 
-  // Reload MQTT identities when `colony workers add` rewrites the file.
+  // Reload MQTT identities when `colony workers add` rewrites the file (only then: the loaded set caches
+  // verified credentials).
+  const mtime = () => (existsSync(usersPath) ? statSync(usersPath).mtimeMs : 0);
+  let usersMtime = mtime();
   const reload = setInterval(() => {
     try {
+      const m = mtime();
+      if (m === usersMtime) return;
+      usersMtime = m;
       users = MqttUsers.load(usersPath);
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'could not reload MQTT users');

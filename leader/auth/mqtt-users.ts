@@ -3,7 +3,7 @@
  * Roles: `leader` (publish anywhere), `unit` (publish only under `pioreactor/{unit}/...`), `browser`
  * (subscribe only). No identity is built in: `npm start` and `colony workers add` generate them.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -36,8 +36,17 @@ export function randomPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
+function hashAsync(password: string, salt: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(password, salt, 32, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
 export class MqttUsers {
   private readonly byName = new Map<string, MqttUser>();
+  /**
+   * Credentials already verified, keyed by user, stored hash and a SHA-256 of the password: a reconnect storm
+   * of a whole cluster costs one scrypt per identity, not one per connection.
+   */
+  private readonly verified = new Map<string, Identity>();
 
   constructor(users: MqttUser[] = []) {
     for (const u of users) this.byName.set(u.username, u);
@@ -73,6 +82,26 @@ export class MqttUsers {
 
   list(): MqttUser[] {
     return [...this.byName.values()];
+  }
+
+  /**
+   * The identity for these credentials, or null, without blocking the event loop (the broker's authenticate
+   * hook uses this: a synchronous scrypt per CONNECT stalls every client during a reconnect storm).
+   */
+  async verifyAsync(username: string | undefined, password: Buffer | string | undefined): Promise<Identity | null> {
+    if (!username || password === undefined) return null;
+    const u = this.byName.get(username);
+    if (!u) return null;
+    const clear = Buffer.isBuffer(password) ? password.toString('utf8') : password;
+    const cacheKey = `${u.username}\u0000${u.hash}\u0000${createHash('sha256').update(clear).digest('hex')}`;
+    const hit = this.verified.get(cacheKey);
+    if (hit) return hit;
+    const given = await hashAsync(clear, u.salt);
+    const want = Buffer.from(u.hash, 'hex');
+    if (given.length !== want.length || !timingSafeEqual(given, want)) return null;
+    const who: Identity = { username: u.username, role: u.role, unit: u.unit };
+    this.verified.set(cacheKey, who);
+    return who;
   }
 
   /** The identity for these credentials, or null. Constant-time on the hash. */

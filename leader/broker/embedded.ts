@@ -28,14 +28,18 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const aedes = await Aedes.createBroker({
     drainTimeout: 30_000,
     authenticate: (client, username, password, done) => {
-      const who = opts.users().verify(username, password);
-      if (!who) {
-        opts.log.warn({ client: client?.id, username }, 'mqtt: bad username or password');
-        const err = Object.assign(new Error('Bad username or password'), { returnCode: 4 });
-        return done(err as never, false);
-      }
-      identities.set(client, who);
-      done(null, true);
+      opts
+        .users()
+        .verifyAsync(username, password)
+        .then((who) => {
+          if (!who) {
+            opts.log.warn({ client: client?.id, username }, 'mqtt: bad username or password');
+            const err = Object.assign(new Error('Bad username or password'), { returnCode: 4 });
+            return done(err as never, false);
+          }
+          identities.set(client, who);
+          done(null, true);
+        }, (err: Error) => done(err as never, false));
     },
     authorizePublish: (client, packet, done) => {
       // Messages the broker publishes itself ($SYS) have no client.
