@@ -94,7 +94,7 @@ export interface VialState {
 export function applyDose(s: VialState, ev: 'add_media' | 'add_alt_media' | 'remove_waste', v: number): VialState {
   const V = s.current_volume_ml;
   let f = s.alt_media_fraction;
-  let nv = V;
+  let nv: number;
   if (ev === 'remove_waste') {
     nv = V <= s.efflux_tube_volume_ml ? V : Math.max(V - v, s.efflux_tube_volume_ml, 0);
   } else {
@@ -386,7 +386,7 @@ export abstract class DosingAutomation {
     if (this.running || this.state !== 'ready') return null;
     this.running = true;
     const at = this.host.clock.now();
-    let ev: AutomationEvent | null = null;
+    let ev: AutomationEvent | null;
     try {
       ev = await this.execute();
     } catch (e) {

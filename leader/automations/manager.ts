@@ -196,14 +196,16 @@ export class AutomationManager implements LeaderJobs {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pioreactor_unit, job_name) DO UPDATE SET experiment = excluded.experiment,
        automation_name = excluded.automation_name, settings = excluded.settings, state = excluded.state, last_run_at = excluded.last_run_at`,
     );
-    let job!: AutomationJob;
+    const ref: { job?: AutomationJob } = {};
     const persist = () => {
+      const job = ref.job;
+      if (!job) return;
       if (this.stopping || this.jobs.get(unit) !== job) return;
       const a = job.automation;
       if (a.state === 'disconnected' || a.state === 'lost' || a.state === 'init') return;
       withFullSync(db, () => save.run(unit, JOB_NAME, experiment, name, JSON.stringify(a.settings), a.state, startedAt, a.lastRunAt));
     };
-    job = new AutomationJob({
+    const job = new AutomationJob({
       unit,
       experiment,
       brokerUrl: this.o.brokerUrl,
@@ -225,6 +227,7 @@ export class AutomationManager implements LeaderJobs {
       onSettings: persist,
       onStopRequested: () => void this.stop_(unit),
     });
+    ref.job = job;
     this.jobs.set(unit, job);
     try {
       // row first, so a crash during start still resumes the job
