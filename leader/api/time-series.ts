@@ -80,6 +80,11 @@ const roundTo = (dp: number) => {
   return (y: unknown): number | null => (typeof y === 'number' && Number.isFinite(y) ? Math.round(y * f) / f : typeof y === 'number' ? null : (y as null));
 };
 
+/** SQL rendering a REAL as a JSON number rounded to `dp` places (`null` for NULL, NaN or infinities). */
+function jsonNum(col: string, dp: number): string {
+  return `(CASE WHEN typeof(${col}) IN ('real', 'integer') AND abs(${col}) < 1e300 THEN CAST(round(${col}, ${dp}) AS TEXT) ELSE 'null' END)`;
+}
+
 /** Prepared statements for one series table, cached per database. */
 class SeriesReader {
   private readonly units: Statement;
@@ -90,6 +95,10 @@ class SeriesReader {
   private readonly count: Statement;
   private readonly all: Statement;
   private readonly rolls: Statement | null;
+  private readonly rollStats: Statement | null;
+  private readonly rollJson: Statement | null;
+  private readonly headCount: Statement;
+  private readonly headJson: Statement;
 
   constructor(
     db: Db,
@@ -113,6 +122,26 @@ class SeriesReader {
     this.seek = db.prepare(`SELECT timestamp, ${c} FROM ${t} WHERE ${where} AND timestamp >= @from ORDER BY timestamp LIMIT 1`).raw(true);
     this.count = db.prepare(`SELECT count(*) AS n FROM ${t} WHERE ${where} AND timestamp > @cutoff`);
     this.all = db.prepare(`SELECT timestamp, ${c} FROM ${t} WHERE ${where} AND timestamp > @cutoff ORDER BY timestamp`).raw(true);
+    const rollWhere = `dataset = @dataset AND experiment = @experiment AND pioreactor_unit = @unit AND series = @series AND minute >= @minute AND last_ts > @cutoff`;
+    this.rollStats = spec.rollup ? db.prepare(`SELECT count(*) AS minutes, coalesce(sum(n), 0) AS n FROM colony_rollup_1m WHERE ${rollWhere}`) : null;
+    // SQLite builds the JSON of the points itself: no per-point JavaScript objects on the hot path. A minute is
+    // kept when (rn * k) / n steps up, which keeps k of n minutes, evenly spread, the last one included.
+    this.rollJson = spec.rollup
+      ? db
+          .prepare(
+            `SELECT '[' || coalesce(group_concat('{"x":' || json_quote(last_ts) || ',"y":' || ${jsonNum('last', spec.dp)} || '}', ','), '') || ']' AS j FROM (
+               SELECT minute, last_ts, last, row_number() OVER (ORDER BY minute) AS rn FROM colony_rollup_1m WHERE ${rollWhere})
+             WHERE CAST((rn * @k) / @n AS INTEGER) != CAST(((rn - 1) * @k) / @n AS INTEGER)`,
+          )
+          .pluck()
+      : null;
+    this.headCount = db.prepare(`SELECT count(*) FROM (SELECT 1 FROM ${t} WHERE ${where} AND timestamp > @cutoff LIMIT @limit)`).pluck();
+    this.headJson = db
+      .prepare(
+        `SELECT '[' || coalesce(group_concat('{"x":' || json_quote(timestamp) || ',"y":' || ${jsonNum(c, spec.dp)} || '}', ','), '') || ']' FROM (
+           SELECT timestamp, ${c} FROM ${t} WHERE ${where} AND timestamp > @cutoff ORDER BY timestamp LIMIT @limit)`,
+      )
+      .pluck();
     this.rolls = spec.rollup
       ? db
           .prepare(
@@ -135,6 +164,20 @@ class SeriesReader {
       }
     }
     return out;
+  }
+
+  /** The points of one series as a JSON array text. */
+  readJson(experiment: string, unit: string, channel: number | null, w: Window): string {
+    const base: Record<string, unknown> = { experiment, unit, cutoff: w.cutoff };
+    if (channel !== null) base.channel = channel;
+    if (this.rollStats && this.rollJson) {
+      const rp = { experiment, unit, cutoff: w.cutoff, dataset: this.spec.table, series: channel === null ? '' : String(channel), minute: Math.floor(Date.parse(w.cutoff) / 60_000) };
+      const st = this.rollStats.get(rp) as { minutes: number; n: number };
+      if (st.n > w.target && st.minutes > 0) return this.rollJson.get({ ...rp, k: Math.min(w.target, st.minutes), n: st.minutes }) as string;
+    }
+    const n = this.headCount.get({ ...base, limit: w.target + 1 }) as number;
+    if (n <= w.target) return this.headJson.get({ ...base, limit: w.target }) as string;
+    return JSON.stringify(this.read(experiment, unit, channel, w));
   }
 
   read(experiment: string, unit: string, channel: number | null, w: Window): Point[] {
@@ -189,29 +232,35 @@ function readerFor(db: Db, spec: SeriesSpec): SeriesReader {
   return r;
 }
 
-/** A known series (§2.4), for an experiment and optionally one unit. */
-export function readSeries(db: Db, spec: SeriesSpec, experiment: string, unit: string | null, w: Window): TimeSeriesBody {
+/** A known series (§2.4), for an experiment and optionally one unit, as the response's JSON text. */
+export function readSeriesJson(db: Db, spec: SeriesSpec, experiment: string, unit: string | null, w: Window): string {
   const reader = readerFor(db, spec);
   const list = reader.seriesOf(experiment, unit, w.cutoff).map((s) => ({ ...s, name: s.channel === null ? s.unit : `${s.unit}-${s.channel}` }));
   list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const body: TimeSeriesBody = { series: [], data: [] };
+  const names: string[] = [];
+  const data: string[] = [];
   for (const s of list) {
-    const pts = reader.read(experiment, s.unit, s.channel, w);
-    if (pts.length === 0) continue;
-    body.series.push(s.name);
-    body.data.push(pts);
+    const j = reader.readJson(experiment, s.unit, s.channel, w);
+    if (j === '[]') continue;
+    names.push(s.name);
+    data.push(j);
   }
-  return body;
+  return `{"series":${JSON.stringify(names)},"data":[${data.join(',')}]}`;
+}
+
+/** A known series as an object (tests, the fallback route). */
+export function readSeries(db: Db, spec: SeriesSpec, experiment: string, unit: string | null, w: Window): TimeSeriesBody {
+  return JSON.parse(readSeriesJson(db, spec, experiment, unit, w)) as TimeSeriesBody;
 }
 
 /** The fallback `{data_source}/{column}` route: identifiers stripped to `[A-Za-z0-9_]`, keyed by unit. */
-export function readFallback(db: Db, dataSource: string, column: string, experiment: string, unit: string | null, w: Window): TimeSeriesBody {
+export function readFallback(db: Db, dataSource: string, column: string, experiment: string, unit: string | null, w: Window): string | TimeSeriesBody {
   const table = dataSource.replace(/[^A-Za-z0-9_]/g, '');
   const col = column.replace(/[^A-Za-z0-9_]/g, '');
   if (!table || !col) throw new ApiError(400, 'Invalid data source or column.');
   if (table.toLowerCase().startsWith('sqlite_') || table.toLowerCase().startsWith('colony_')) throw new ApiError(400, `Not a data source: ${table}`);
   const known = SERIES[table];
-  if (known && !known.channel && known.column === col) return readSeries(db, known, experiment, unit, w);
+  if (known && !known.channel && known.column === col) return readSeriesJson(db, known, experiment, unit, w);
   const cols = (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as Array<{ name: string }>).map((c) => c.name);
   if (cols.length === 0) throw new ApiError(400, `no such table: ${table}`);
   for (const need of ['experiment', 'pioreactor_unit', 'timestamp', col]) if (!cols.includes(need)) throw new ApiError(400, `no such column: ${need}`);
@@ -244,8 +293,9 @@ export function readFallback(db: Db, dataSource: string, column: string, experim
   return body;
 }
 
-function send(reply: FastifyReply, body: TimeSeriesBody) {
+function send(reply: FastifyReply, body: TimeSeriesBody | string) {
   reply.header('Cache-Control', 'public, max-age=5');
+  if (typeof body === 'string') reply.type('application/json; charset=utf-8');
   return reply.send(body);
 }
 
@@ -253,10 +303,10 @@ export const timeSeriesRoutes = (ctx: LeaderContext): FastifyPluginAsync => asyn
   type P = { e: string; u?: string; ds?: string; col?: string };
   for (const [name, spec] of Object.entries(SERIES)) {
     app.get<{ Params: P }>(`/api/experiments/:e/time_series/${name}`, async (req, reply) =>
-      send(reply, readSeries(ctx.db, spec, req.params.e, null, parseWindow(req.query as Record<string, unknown>, ctx.clock.now()))),
+      send(reply, readSeriesJson(ctx.db, spec, req.params.e, null, parseWindow(req.query as Record<string, unknown>, ctx.clock.now()))),
     );
     app.get<{ Params: P }>(`/api/workers/:u/experiments/:e/time_series/${name}`, async (req, reply) =>
-      send(reply, readSeries(ctx.db, spec, req.params.e, req.params.u!, parseWindow(req.query as Record<string, unknown>, ctx.clock.now()))),
+      send(reply, readSeriesJson(ctx.db, spec, req.params.e, req.params.u!, parseWindow(req.query as Record<string, unknown>, ctx.clock.now()))),
     );
   }
   app.get<{ Params: P }>('/api/experiments/:e/time_series/:ds/:col', async (req, reply) =>
