@@ -16,6 +16,7 @@ import { externalBroker, type Broker } from './broker/broker.js';
 import { startEmbeddedBroker } from './broker/embedded.js';
 import { startClusterHealth } from './discovery/cluster-health.js';
 import { openDatabase, type Db } from './db/open.js';
+import { startLeaderServices } from './automations/services.js';
 import { buildApp } from './http/app.js';
 import type { LeaderContext } from './http/context.js';
 import { IngestService } from './ingest/service.js';
@@ -52,6 +53,15 @@ export function ingestStateTopic(leaderUnit: string): string {
   return topics.state(leaderUnit, UNIVERSAL_EXPERIMENT, 'mqtt_to_db_streaming');
 }
 
+/**
+ * The leader's config file: `<dataDir>/config/config.ini`, where the `/api` config editor saves it; before the
+ * first save, `<dataDir>/config.ini` (what `colony demo` and older data dirs have).
+ */
+export function defaultConfigFile(dataDir: string): string | undefined {
+  for (const p of [join(dataDir, 'config', 'config.ini'), join(dataDir, 'config.ini')]) if (existsSync(p)) return p;
+  return undefined;
+}
+
 export const USERS_FILE = 'mqtt_users.json';
 export const DB_FILE = 'colony.sqlite';
 
@@ -60,7 +70,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   mkdirSync(dataDir, { recursive: true });
   const clock = opts.clock ?? new RealClock();
   const log = opts.log ?? createLogger({ name: 'leader' });
-  const configFile = opts.configFile ?? (existsSync(join(dataDir, 'config.ini')) ? join(dataDir, 'config.ini') : undefined);
+  const configFile = opts.configFile ?? defaultConfigFile(dataDir);
   const config: ColonyConfig = loadConfig({ shared: configFile });
   const username = process.env.COLONY_MQTT_USERNAME ?? config.mqtt.username;
   const password = process.env.COLONY_MQTT_PASSWORD ?? config.mqtt.password;
@@ -133,6 +143,8 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
     dataDir,
   };
   const health = await startClusterHealth(ctx, { mqtt: client, clock, log, config, leaderUnit: unitName, leaderVersion: VERSION });
+  // dosing automations (ctx.leaderJobs), experiment profiles, schedules
+  const services = await startLeaderServices(ctx, { username, password });
   const app = await buildApp(ctx);
   const host = opts.httpHost ?? '127.0.0.1';
   await app.listen({ host, port: opts.httpPort ?? config.leader.http_port });
@@ -174,6 +186,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
       if (watchdog) clearInterval(watchdog);
       await app.close();
       await health.stop();
+      await services.stop();
       units.stop();
       await ingest.stop();
       await client.publishAsync(ingestStateTopic(unitName), 'disconnected', { qos: 2, retain: true }).catch(() => undefined);

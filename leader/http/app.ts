@@ -19,7 +19,15 @@ export type ResourcePlugin = (ctx: LeaderContext) => FastifyPluginAsync;
 export const RESOURCES: ResourcePlugin[] = [healthRoutes, taskResultRoutes, ...CORE_RESOURCES, ...ADMIN_RESOURCES];
 
 export async function buildApp(ctx: LeaderContext, resources: ResourcePlugin[] = RESOURCES): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 8 * 1024 * 1024,
+    // The router's own errors (a path parameter over its length limit, a bad URL) get the error schema too.
+    frameworkErrors: (err, _req, reply) => {
+      const status = typeof (err as { statusCode?: number }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 400;
+      void (reply as unknown as { code(n: number): { send(b: unknown): void } }).code(status).send(errorBody(status, err.message || 'Bad request.'));
+    },
+  });
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof ApiError) return reply.status(err.status).send(errorBody(err.status, err.message, err.cause_, err.remediation));
     if (err instanceof ZodError) return reply.status(400).send(errorBody(400, formatZodError(err)));
