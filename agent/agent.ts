@@ -70,6 +70,7 @@ export class Agent {
       version: AGENT_VERSION,
     };
     this.manager = new JobManager(this.ctx);
+    this.ctx.jobsRunning = () => [...this.manager.running.keys()];
     for (const k of ALL_JOBS) this.manager.register(k);
     this.requests = new RequestHandler(this);
     this.link.on('request', (t, p) => void this.requests.handle(t, p));

@@ -33,4 +33,6 @@ export interface AgentContext {
   speed: number;
   /** Per-job option overrides applied to every start (e.g. shortened intervals from the config). */
   version: string;
+  /** Names of the jobs running now (set by the agent; jobs that must run alone check it). */
+  jobsRunning?: () => string[];
 }
