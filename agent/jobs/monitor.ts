@@ -53,7 +53,8 @@ export class Monitor extends Job {
     this.setValue('versions', { app: this.ctx.version, hat: i.hatVersion, firmware: null, rpi_machine: i.description, timestamp: now() });
     this.setValue('ipv4', localIpv4());
     const check = async () => {
-      const v = Math.round(((await this.ctx.hw.adc.readAuxVolts()) / (this.ctx.hw.info.backend === 'pi' ? 0.134 : 1)) * 100) / 100;
+      // readAuxVolts is the rail voltage on every backend (the pi drivers already undo the HAT's 0.134 divider)
+      const v = Math.round((await this.ctx.hw.adc.readAuxVolts()) * 100) / 100;
       this.setValue('voltage_on_pwm_rail', { voltage: v, timestamp: now() });
       if (v <= 4.8) this.logMsg('WARNING', `Low voltage on the PWM rail: ${v} V.`);
       this.setValue('clock_time', now());

@@ -227,9 +227,9 @@ export class SimVial {
     return Math.round((this.plate + 0.03 * n) / 0.0625) * 0.0625;
   }
 
-  /** The PWM rail, volts. */
+  /** The PWM rail, volts: the HAT's 5 V rail (what the pi backend reports after undoing the 0.134 divider). */
   readAuxVolts(): number {
-    return 12 + 0.02 * keyedNormal(this.params.seed, STREAM.aux, this.clock.now());
+    return 5 + 0.02 * keyedNormal(this.params.seed, STREAM.aux, this.clock.now());
   }
 
   /** Stir-bar revolutions since the start (fractional). */
