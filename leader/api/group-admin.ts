@@ -1,5 +1,6 @@
 /** Resource modules of the admin `/api` (config, profiles, datasets, calibrations, plugins, system, auth). */
 import type { ResourcePlugin } from '../http/app.js';
+import { analyticsRoutes } from './analytics.js';
 import { authRoutes } from './auth-routes.js';
 import { calibrationRoutes } from './calibrations.js';
 import { configRoutes } from './config-files.js';
@@ -8,6 +9,7 @@ import { descriptorRoutes } from './descriptors.js';
 import { pluginRoutes } from './plugins.js';
 import { profileRoutes } from './profiles.js';
 import { systemRoutes } from './system.js';
+import { webRoutes } from './web.js';
 
 export const ADMIN_RESOURCES: ResourcePlugin[] = [
   authRoutes,
@@ -18,4 +20,6 @@ export const ADMIN_RESOURCES: ResourcePlugin[] = [
   calibrationRoutes,
   pluginRoutes,
   systemRoutes,
+  analyticsRoutes,
+  webRoutes,
 ];

@@ -1,0 +1,144 @@
+/**
+ * Overview of the current experiment: OD, normalised OD, growth rate and temperature per unit from the
+ * time-series routes (re-polled every few seconds, with a lookback control), media rates, detected phases as
+ * shaded bands when the leader has `/api/experiments/{e}/phases`.
+ */
+import { enc, getJson, HttpError } from '../api.js';
+import { h, toast } from '../dom.js';
+import { TimeChart, unitColours, type Band, type SeriesBody } from '../chart.js';
+import type { Page } from '../main.js';
+
+const CHARTS = [
+  { source: 'od_readings', title: 'Optical density', y: 'OD', target: 1400 },
+  { source: 'od_readings_filtered', title: 'Normalised optical density', y: 'normalised OD', target: 1400 },
+  { source: 'growth_rates', title: 'Implied growth rate', y: 'growth rate (1/h)', target: 1400 },
+  { source: 'temperature_readings', title: 'Temperature', y: '°C', target: 1400 },
+];
+
+const LOOKBACKS: Array<[string, number]> = [
+  ['1 hour', 1],
+  ['4 hours', 4],
+  ['12 hours', 12],
+  ['24 hours', 24],
+  ['7 days', 168],
+  ['All', 100000],
+];
+
+const REFRESH_MS = 4000;
+/** Whether the leader serves phases: asked once per page load (a 404 is remembered). */
+let phasesRoute: boolean | null = null;
+
+interface Worker {
+  pioreactor_unit: string;
+  is_active: number;
+}
+
+interface Phase {
+  pioreactor_unit?: string;
+  phase?: string;
+  label?: string;
+  start?: string;
+  end?: string | null;
+  started_at?: string;
+  ended_at?: string | null;
+}
+
+export const renderOverview: Page = async (root, ctx) => {
+  if (!ctx.exp) {
+    root.append(h('p', {}, 'No experiment yet. Create one on the Experiments page.'));
+    return;
+  }
+  const e = ctx.exp.experiment;
+  const workers = await getJson<Worker[]>(`/api/experiments/${enc(e)}/workers`);
+  const units = workers.map((w) => w.pioreactor_unit);
+  const colour = unitColours(units);
+  const stored = Number(localStorage.getItem('colony.lookback') ?? '4');
+  let lookback = LOOKBACKS.some(([, v]) => v === stored) ? stored : 4;
+
+  const select = h('select', { id: 'lookback' }, ...LOOKBACKS.map(([l, v]) => h('option', { value: v, selected: v === lookback }, l)));
+  const media = h('dl', { class: 'media', id: 'media-rates' });
+  const status = h('span', { class: 'muted', 'aria-live': 'off', id: 'refreshed' });
+  const refresh = h('button', { type: 'button', id: 'refresh-now' }, 'Refresh now');
+  root.append(
+    h('p', { class: 'summary' }, h('strong', {}, e), ctx.exp.description ? ` — ${ctx.exp.description}` : '', ` · created ${new Date(ctx.exp.created_at).toLocaleString()} · units: ${units.join(', ') || 'none assigned'}`),
+    h('div', { class: 'toolbar' }, h('label', { for: 'lookback' }, 'Look back'), select, refresh, status),
+    h('section', { class: 'card', 'aria-label': 'Media rates' }, h('h2', {}, 'Dosing (last 24 h)'), media),
+  );
+  const grid = h('div', { class: 'charts' });
+  root.append(grid);
+  const charts = CHARTS.map((c) => {
+    const chart = new TimeChart(c.title, c.y, colour);
+    chart.el.id = `chart-${c.source}`;
+    grid.append(h('section', { class: 'card chart-card' }, chart.el));
+    return { spec: c, chart };
+  });
+
+  let stopped = false;
+  let busy = false;
+  const load = async () => {
+    if (busy || stopped) return;
+    busy = true;
+    try {
+      const bands = await loadPhases(e);
+      await Promise.all(
+        charts.map(async ({ spec, chart }) => {
+          const body = await getJson<SeriesBody>(`/api/experiments/${enc(e)}/time_series/${spec.source}?lookback=${lookback}&target_points=${spec.target}`);
+          if (stopped) return;
+          chart.bands = bands;
+          chart.update(body);
+        }),
+      );
+      const rates = await getJson<Record<string, { mediaRate: number; altMediaRate: number }>>(`/api/experiments/${enc(e)}/media_rates`);
+      if (!stopped) {
+        media.replaceChildren(
+          ...Object.entries(rates).flatMap(([unit, r]) => [
+            h('dt', {}, unit === 'all' ? 'All units' : unit),
+            h('dd', {}, `media ${r.mediaRate.toFixed(2)} mL/h · alt. media ${r.altMediaRate.toFixed(2)} mL/h`),
+          ]),
+        );
+        status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      }
+    } catch (err) {
+      if (!(err instanceof HttpError && err.status === 401)) toast(`Overview: ${(err as Error).message}`, true);
+    } finally {
+      busy = false;
+    }
+  };
+  select.addEventListener('change', () => {
+    lookback = Number(select.value);
+    localStorage.setItem('colony.lookback', String(lookback));
+    void load();
+  });
+  refresh.addEventListener('click', () => void load());
+  const onResize = () => charts.forEach(({ chart }) => chart.resize());
+  window.addEventListener('resize', onResize);
+  await load();
+  const timer = window.setInterval(() => void load(), REFRESH_MS);
+  return () => {
+    stopped = true;
+    window.clearInterval(timer);
+    window.removeEventListener('resize', onResize);
+    charts.forEach(({ chart }) => chart.destroy());
+  };
+};
+
+async function loadPhases(e: string): Promise<Band[]> {
+  if (phasesRoute === false) return [];
+  try {
+    const rows = await getJson<Phase[] | { phases?: Phase[] }>(`/api/experiments/${enc(e)}/phases`);
+    phasesRoute = true;
+    const list = Array.isArray(rows) ? rows : (rows.phases ?? []);
+    const now = Date.now() / 1000;
+    return list
+      .map((p) => {
+        const s = Date.parse(p.start ?? p.started_at ?? '') / 1000;
+        const endIso = p.end ?? p.ended_at ?? null;
+        const en = endIso ? Date.parse(endIso) / 1000 : now;
+        return { start: s, end: en, label: `${p.pioreactor_unit ?? ''} ${p.phase ?? p.label ?? ''}`.trim() };
+      })
+      .filter((b) => Number.isFinite(b.start) && Number.isFinite(b.end));
+  } catch (err) {
+    if (err instanceof HttpError && (err.status === 404 || err.status === 405)) phasesRoute = false;
+    return [];
+  }
+}
