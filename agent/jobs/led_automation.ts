@@ -4,7 +4,7 @@
  */
 import type { LedChannel } from '../../hardware/interfaces.js';
 import { Job } from '../runtime/job.js';
-import type { JobKind } from '../runtime/manager.js';
+import { JobError, type JobKind } from '../runtime/manager.js';
 import { setLeds } from '../runtime/outputs.js';
 
 /** The desired state at elapsed minutes t, or null when it equals the current one. */
@@ -27,10 +27,14 @@ export class LedAutomation extends Job {
 
   protected async onInit(): Promise<void> {
     this.automation = String(this.options.automation_name ?? 'light_dark_cycle');
-    if (!['light_dark_cycle', 'silent'].includes(this.automation)) throw new Error(`unknown led automation "${this.automation}"`);
+    if (!['light_dark_cycle', 'silent'].includes(this.automation)) throw new JobError('bad_request', `unknown led automation "${this.automation}"`);
     this.declare('automation_name', { datatype: 'string', settable: false }, this.automation);
     this.declare('latest_event', { datatype: 'AutomationEvent', settable: false, reading: true });
     if (this.automation === 'light_dark_cycle') {
+      const light = Number(this.options.light_intensity ?? 5);
+      if (!(light >= 0 && light <= 100)) throw new JobError('bad_request', `light_intensity must be 0-100 %, got ${this.options.light_intensity}`);
+      for (const k of ['light_duration_minutes', 'dark_duration_minutes'])
+        if (this.options[k] !== undefined && !(Number(this.options[k]) >= 0)) throw new JobError('bad_request', `${k} must be >= 0, got ${this.options[k]}`);
       const re = (name: string) => (v: unknown) => {
         this.setValue(name, Number(v));
         void this.evaluate();

@@ -8,7 +8,7 @@ import { formatTimestamp } from '../../shared/timestamps.js';
 import { Ema, trimmedMeanWithPrior } from '../math/stats.js';
 import type { AgentContext } from '../runtime/context.js';
 import { Job, type JobStartOptions } from '../runtime/job.js';
-import type { JobKind } from '../runtime/manager.js';
+import { JobError, type JobKind } from '../runtime/manager.js';
 import { publishLeds } from '../runtime/outputs.js';
 
 const GOLDEN = 0.618034;
@@ -93,11 +93,13 @@ export class OdReading extends Job {
       if (v === 'REF') this.refCh = ch;
       else if (v) this.signals.push({ ch, angle: v });
     }
-    if (this.signals.length === 0) throw new Error('no photodiode channel has an angle in [od_config.photodiode_channel]');
+    if (this.signals.length === 0) throw new JobError('bad_request', 'no photodiode channel has an angle in [od_config.photodiode_channel]');
     const leds = this.ctx.config.leds;
     for (const c of ['a', 'b', 'c', 'd'] as const) if (leds[c] === 'IR') this.irChannel = c.toUpperCase() as LedChannel;
     const interval = Number(this.options.interval ?? 1 / this.cfg.samples_per_second);
     const irOpt = this.options.ir_led_intensity ?? this.cfg.ir_led_intensity;
+    if (!(interval > 0)) throw new JobError('bad_request', `interval must be a positive number of seconds, got ${this.options.interval}`);
+    if (irOpt !== 'auto' && !(Number(irOpt) >= 0 && Number(irOpt) <= 100)) throw new JobError('bad_request', `ir_led_intensity must be "auto" or 0-100 %, got ${JSON.stringify(irOpt)}`);
     this.declare('first_od_obs_time', { datatype: 'float', settable: false });
     this.declare('interval', { datatype: 'float', settable: true, unit: 's', set: (v) => this.setInterval(Number(v)) }, interval);
     this.declare('ir_led_intensity', {

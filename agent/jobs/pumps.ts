@@ -93,7 +93,7 @@ export class PumpJob extends Job {
 
   protected async onInit(): Promise<void> {
     const pwm = this.ctx.hw.pwmFor(this.fn as PwmFunction);
-    if (!pwm) throw new Error(`no PWM channel is mapped to ${this.fn} in [PWM]`);
+    if (!pwm) throw new JobError('bad_request', `no PWM channel is mapped to ${this.fn} in [PWM]`);
     this.pwm = pwm;
     const ml = this.options.ml === undefined ? null : Number(this.options.ml);
     const duration = this.options.duration === undefined ? null : Number(this.options.duration);
@@ -102,7 +102,7 @@ export class PumpJob extends Job {
     if ((ml !== null && !(ml >= 0)) || (duration !== null && !(duration >= 0))) throw new JobError('bad_request', 'ml and duration must be >= 0');
     const curve = pumpCurve(this.ctx, this.fn);
     if ((ml !== null || continuously) && !curve.calibrated && this.fn !== 'waste')
-      throw new Error(`${this.name} needs a pump calibration to ${continuously ? 'run continuously' : 'dose by ml'}`);
+      throw new JobError('bad_request', `${this.name} needs a pump calibration to ${continuously ? 'run continuously' : 'dose by ml'}`);
     if (this.fillGuarded()) {
       // continuous inflow: refused if even its first slice would reach the max fill
       const dose = continuously ? curve.slope * TICK_S : ml !== null ? ml : Math.max(0, curve.slope * (duration ?? 0) + curve.bias);

@@ -8,7 +8,7 @@ import { StirringFeedForward } from '../math/calibration.js';
 import { Pid } from '../math/pid.js';
 import { activeCalibration } from '../requests/calibrations.js';
 import { Job } from '../runtime/job.js';
-import type { JobKind } from '../runtime/manager.js';
+import { JobError, type JobKind } from '../runtime/manager.js';
 import { setPwm } from '../runtime/outputs.js';
 
 export function rpmWindowSeconds(target: number | null): number {
@@ -29,7 +29,7 @@ export class Stirring extends Job {
 
   protected async onInit(): Promise<void> {
     const pwm = this.ctx.hw.pwmFor('stirring');
-    if (!pwm) throw new Error('no PWM channel is mapped to stirring in [PWM]');
+    if (!pwm) throw new JobError('bad_request', 'no PWM channel is mapped to stirring in [PWM]');
     this.pwm = pwm;
     await pwm.setFrequency(this.cfg.pwm_hz);
     this.useRpm = Boolean(this.options.use_rpm ?? this.cfg.use_rpm);

@@ -10,7 +10,7 @@ import { Pid } from '../math/pid.js';
 import { inferTemperatureModel2, safetyLimits, type SafetyLimits } from '../math/temperature-model.js';
 import { clamp, mean } from '../math/stats.js';
 import { Job } from '../runtime/job.js';
-import type { JobKind } from '../runtime/manager.js';
+import { JobError, type JobKind } from '../runtime/manager.js';
 import { setPwm } from '../runtime/outputs.js';
 
 export const TEMPERATURE_AUTOMATIONS = ['thermostat', 'only_record_temperature'] as const;
@@ -31,13 +31,13 @@ export class TemperatureAutomation extends Job {
 
   protected async onInit(): Promise<void> {
     const heater = this.ctx.hw.pwmFor('heating');
-    if (!heater) throw new Error('no PWM channel is mapped to heating in [PWM]');
+    if (!heater) throw new JobError('bad_request', 'no PWM channel is mapped to heating in [PWM]');
     this.heater = heater;
     await heater.setFrequency(this.cfg.pwm_hz);
     const c = this.ctx.config.colony;
     this.limits = safetyLimits(c.model, c.model_version);
     const name = String(this.options.automation_name ?? 'thermostat');
-    if (!(TEMPERATURE_AUTOMATIONS as readonly string[]).includes(name)) throw new Error(`unknown temperature automation "${name}"`);
+    if (!(TEMPERATURE_AUTOMATIONS as readonly string[]).includes(name)) throw new JobError('bad_request', `unknown temperature automation "${name}"`);
     this.automation = name as (typeof TEMPERATURE_AUTOMATIONS)[number];
     this.declare('automation_name', { datatype: 'string', settable: false }, this.automation);
     this.declare('temperature', { datatype: 'Temperature', settable: false, unit: '℃', reading: true });
