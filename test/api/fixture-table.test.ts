@@ -84,6 +84,7 @@ describe('api fixture table (core, and admin when present)', function () {
 
   it('answers every admin row (fixtures-admin.ts), once it exists', async function () {
     if (!admin) this.skip();
+    this.timeout(600_000);
     const fresh = await makeHarness();
     try {
       for (const row of admin!) await checkRow(fresh, row);
