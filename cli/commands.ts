@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'list | add NAME (join: MQTT identity + config snippet) | remove NAME | discover',
     load: () => import('./workers.js'),
   },
+  analytics: { summary: 'batches, phases, metrics, golden profiles, scores, DSL queries: analytics import|batches|phases|metrics|align|golden|score|query|export', load: () => import('./analytics.js') },
   experiments: {
     summary: 'list | create NAME | assign EXPERIMENT UNIT...',
     load: () => import('./client/commands.js').then((m) => m.experimentsCommand),
