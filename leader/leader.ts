@@ -24,6 +24,7 @@ import { aedesSource, mqttSource } from './ingest/source.js';
 import { systemdNotifier } from './notifier.js';
 import { TaskStore } from './tasks.js';
 import { UnitRequestClient } from './units/request-client.js';
+import { startOnlinePhases } from './batches/online.js';
 import { VERSION } from './version.js';
 
 export interface LeaderOptions {
@@ -122,6 +123,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   });
   await ingest.start();
   announceIngest();
+  const phases = await startOnlinePhases({ db, brokerUrl: broker.url, username, password, log, speed: config.colony.speed });
 
   const units = new UnitRequestClient(client, clock);
   await units.start();
@@ -188,6 +190,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
       await health.stop();
       await services.stop();
       units.stop();
+      await phases.stop();
       await ingest.stop();
       await client.publishAsync(ingestStateTopic(unitName), 'disconnected', { qos: 2, retain: true }).catch(() => undefined);
       await client.endAsync();
