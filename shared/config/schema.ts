@@ -192,6 +192,14 @@ export const SECTIONS = {
     ingest_batch_rows: int(250),
     max_mqtt_connections: int(500),
   }),
+  /** Colony: periodic leader work (node-cron expressions; empty disables). */
+  schedules: z.strictObject({
+    backup_cron: str('0 3 * * *'),
+    backup_keep: int(7),
+    export_cron: str(''),
+    export_keep: int(7),
+    export_tables: str('dosing_events,growth_rates,od_readings_filtered,dosing_automation_events'),
+  }),
   /** Colony: authentication for the HTTP API off loopback. */
   auth: z.strictObject({
     api_keys: str(''),
