@@ -30,8 +30,12 @@ async function errorOf(r: Response): Promise<HttpError> {
 
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
+  // Asks the leader to leave the Basic challenge out of a 401, so the browser shows no prompt of its own.
+  headers.set('X-Colony-Dashboard', '1');
   if (init.body !== undefined && typeof init.body === 'string' && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
-  const r = await fetch(path, { ...init, headers, credentials: 'same-origin' });
+  // The leader marks some reads cacheable for a few seconds (time series, assignments); the page polls and
+  // re-reads after its own changes, so it always asks the leader.
+  const r = await fetch(path, { cache: 'no-store', ...init, headers, credentials: 'same-origin' });
   if (r.status === 401) {
     onUnauthorized();
     throw await errorOf(r);
@@ -64,7 +68,7 @@ export async function task<T>(method: string, path: string, body?: unknown, time
   const ref = await send<TaskRef>(method, path, body);
   const end = Date.now() + timeoutMs;
   for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
-    const r = await fetch(ref.result_url_path, { credentials: 'same-origin' });
+    const r = await fetch(ref.result_url_path, { cache: 'no-store', credentials: 'same-origin', headers: { 'X-Colony-Dashboard': '1' } });
     if (r.status === 401) onUnauthorized();
     if (r.status === 200) return ((await r.json()) as { result: T }).result;
     if (r.status !== 202) throw await errorOf(r);

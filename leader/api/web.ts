@@ -5,7 +5,7 @@
  * without credentials; the page asks for a login when an `/api` call answers 401.
  */
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,25 @@ export function webRoot(): string | null {
 
 const API_PREFIXES = ['/api/', '/unit_api/', '/exports/'];
 
-export const webRoutes = (_ctx: LeaderContext): FastifyPluginAsync => async (app) => {
+/** The dashboard's own requests carry this header; their 401s then leave out `WWW-Authenticate` (below). */
+export const DASHBOARD_HEADER = 'x-colony-dashboard';
+
+export const webRoutes = (_ctx: LeaderContext): FastifyPluginAsync => {
+  const plugin: FastifyPluginAsync = async (app) => {
+    // A 401 with `WWW-Authenticate: Basic` makes the browser hold a fetch() behind its own password prompt (a
+    // headless one never answers), so the page could not show its login form. For the dashboard's requests the
+    // challenge is dropped; every other client still gets it. Registered unencapsulated so it sees every route.
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (reply.statusCode === 401 && req.headers[DASHBOARD_HEADER] === '1') reply.removeHeader('WWW-Authenticate');
+      return payload;
+    });
+    await serveDashboard(app);
+  };
+  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
+};
+
+async function serveDashboard(app: FastifyInstance): Promise<void> {
   const root = webRoot();
   if (root === null) return;
   await app.register(fastifyStatic, { root, serve: false });
@@ -44,4 +62,4 @@ export const webRoutes = (_ctx: LeaderContext): FastifyPluginAsync => async (app
     }
     return reply.header('Cache-Control', 'no-cache').type('text/html; charset=utf-8').sendFile('index.html');
   });
-};
+}
