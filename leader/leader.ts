@@ -24,6 +24,7 @@ import { aedesSource, mqttSource } from './ingest/source.js';
 import { systemdNotifier } from './notifier.js';
 import { TaskStore } from './tasks.js';
 import { UnitRequestClient } from './units/request-client.js';
+import { startOnlinePhases } from './batches/online.js';
 import { VERSION } from './version.js';
 
 export interface LeaderOptions {
@@ -53,6 +54,15 @@ export function ingestStateTopic(leaderUnit: string): string {
   return topics.state(leaderUnit, UNIVERSAL_EXPERIMENT, 'mqtt_to_db_streaming');
 }
 
+/**
+ * The leader's config file: `<dataDir>/config/config.ini`, where the `/api` config editor saves it; before the
+ * first save, `<dataDir>/config.ini` (what `colony demo` and older data dirs have).
+ */
+export function defaultConfigFile(dataDir: string): string | undefined {
+  for (const p of [join(dataDir, 'config', 'config.ini'), join(dataDir, 'config.ini')]) if (existsSync(p)) return p;
+  return undefined;
+}
+
 export const USERS_FILE = 'mqtt_users.json';
 export const DB_FILE = 'colony.sqlite';
 
@@ -61,7 +71,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   mkdirSync(dataDir, { recursive: true });
   const clock = opts.clock ?? new RealClock();
   const log = opts.log ?? createLogger({ name: 'leader' });
-  const configFile = opts.configFile ?? (existsSync(join(dataDir, 'config.ini')) ? join(dataDir, 'config.ini') : undefined);
+  const configFile = opts.configFile ?? defaultConfigFile(dataDir);
   const config: ColonyConfig = loadConfig({ shared: configFile });
   const username = process.env.COLONY_MQTT_USERNAME ?? config.mqtt.username;
   const password = process.env.COLONY_MQTT_PASSWORD ?? config.mqtt.password;
@@ -113,6 +123,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   });
   await ingest.start();
   announceIngest();
+  const phases = await startOnlinePhases({ db, brokerUrl: broker.url, username, password, log, speed: config.colony.speed });
 
   const units = new UnitRequestClient(client, clock);
   await units.start();
@@ -179,6 +190,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
       await health.stop();
       await services.stop();
       units.stop();
+      await phases.stop();
       await ingest.stop();
       await client.publishAsync(ingestStateTopic(unitName), 'disconnected', { qos: 2, retain: true }).catch(() => undefined);
       await client.endAsync();
