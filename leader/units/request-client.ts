@@ -30,6 +30,8 @@ interface Waiting {
 const REPLY_FILTER = `pioreactor/+/${UNIVERSAL_EXPERIMENT}/${COLONY_JOB}/reply/+`;
 
 export class UnitRequestClient {
+  /** Upper bound on any request's timeout (tests with no agents shorten every fan-out with it). */
+  timeoutCapMs = Number.POSITIVE_INFINITY;
   private readonly waiting = new Map<string, Waiting>();
   private started = false;
   private readonly onMessage = (topic: string, payload: Buffer) => {
@@ -69,6 +71,7 @@ export class UnitRequestClient {
   /** One request; resolves to the reply, or null on timeout. */
   async request(unit: string, method: string, params: Record<string, unknown> = {}, timeoutMs = 5000): Promise<UnitReply | null> {
     await this.start();
+    timeoutMs = Math.min(timeoutMs, this.timeoutCapMs);
     const id = randomUUID();
     const reply = new Promise<UnitReply | null>((resolve) => {
       const timer = setTimeout(() => {

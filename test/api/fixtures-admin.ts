@@ -60,6 +60,10 @@ export const ADMIN_FIXTURES: FixtureRow[] = [
   { method: 'PATCH', template: '/api/workers/{pioreactor_unit}/active_estimators/{device}/{estimator_name}', path: '/api/workers/unit1/active_estimators/od/e1', status: 202, shape: perUnit },
   { method: 'DELETE', template: '/api/workers/{pioreactor_unit}/active_estimators/{device}', path: '/api/workers/unit1/active_estimators/od', status: 202, shape: perUnit },
   { method: 'POST', template: '/api/workers/{pioreactor_unit}/calibrations/sessions', path: '/api/workers/$broadcast/calibrations/sessions', body: { protocol_name: 'p', target_device: 'stirring' }, status: 400, shape: errorSchema(400) },
+  // A calibration session lives on one unit; with no agent answering, the leader reports the unit as unreachable.
+  { method: 'GET', template: '/api/workers/{pioreactor_unit}/calibrations/sessions/{session_id}', path: '/api/workers/u1/calibrations/sessions/s1', status: 502, shape: errorSchema(502) },
+  { method: 'POST', template: '/api/workers/{pioreactor_unit}/calibrations/sessions/{session_id}/abort', path: '/api/workers/u1/calibrations/sessions/s1/abort', body: {}, status: 502, shape: errorSchema(502) },
+  { method: 'POST', template: '/api/workers/{pioreactor_unit}/calibrations/sessions/{session_id}/inputs', path: '/api/workers/u1/calibrations/sessions/s1/inputs', body: { inputs: {} }, status: 502, shape: errorSchema(502) },
   // Plugins, versions, system
   { method: 'GET', template: '/api/units/{pioreactor_unit}/plugins/installed', path: '/api/units/$broadcast/plugins/installed', status: 202, shape: perUnit },
   { method: 'POST', template: '/api/units/{pioreactor_unit}/plugins/install', path: '/api/units/$broadcast/plugins/install', body: { args: ['--global'] }, status: 400, shape: errorSchema(400) },

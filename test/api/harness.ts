@@ -101,6 +101,8 @@ export async function makeHarness(opts: { seed?: boolean } = {}): Promise<Harnes
   const client: MqttClient = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: `api-test-${process.pid}-${Date.now()}` });
   const clock = new RealClock();
   const units = new UnitRequestClient(client, clock);
+  // No agent answers in these tests: every fan-out would wait its full timeout for nothing.
+  units.timeoutCapMs = 300;
   await units.start();
   const restore = shortTimeouts();
   const ctx: LeaderContext = {
