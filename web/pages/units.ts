@@ -73,7 +73,7 @@ export const renderUnits: Page = async (root, ctx) => {
             if (s.type === 'numeric' && !Number.isFinite(v)) return toast(`${s.label ?? s.key}: enter a number`, true);
             void act(btn, () => send('PATCH', `/api/workers/${enc(u)}/jobs/update/job_name/${enc(d.job_name)}/experiments/${enc(e)}`, { settings: { [s.key]: v } }), `${s.label ?? s.key} set to ${input.value}`);
           });
-          return h('span', { class: 'editor' }, h('label', { for: id }, `${s.label ?? s.key}${s.unit ? ` (${s.unit})` : ''}`), input, btn);
+          return h('span', { class: 'editor' }, h('label', { for: id }, `${s.label ?? s.key}${s.unit && !(s.label ?? '').includes(s.unit) ? ` (${s.unit})` : ''}`), input, btn);
         });
       const row = h('li', { 'data-job': d.job_name }, h('span', { class: 'job-name' }, d.display_name), state, h('span', { class: 'actions' }, start, stop), ...editors);
       list.append(row);
