@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { LeaderContext } from '../http/context.js';
+import { runningProfiles } from './profile-runs.js';
 import { ApiError } from '../http/errors.js';
 import { formatTimestamp } from '../../shared/timestamps.js';
 import { assignWorker, createExperiment, experimentExists, unassignWorker, workerExists } from '../db/assignments.js';
@@ -193,11 +194,5 @@ export const experimentRoutes = (ctx: LeaderContext): FastifyPluginAsync => asyn
     return db.prepare('SELECT started_at, experiment_profile_name, experiment FROM experiment_profile_runs WHERE experiment = ? ORDER BY started_at DESC').all(req.params.e);
   });
 
-  app.get<{ Params: { e: string } }>('/api/experiments/:e/experiment_profiles/running', async (req) => {
-    // Profiles run on the leader (the automations engineer's runner registers as a leader-hosted job).
-    const running = ctx.leaderJobs?.running(ctx.unitName) ?? [];
-    return running
-      .filter((j) => j.job_name === 'experiment_profile' && j.experiment === req.params.e)
-      .map((j) => ({ job_name: j.job_name, experiment: j.experiment, job_id: (j.settings.job_id as unknown) ?? null, settings: j.settings }));
-  });
+  app.get<{ Params: { e: string } }>('/api/experiments/:e/experiment_profiles/running', async (req) => runningProfiles(ctx, req.params.e));
 };

@@ -8,6 +8,7 @@ import { datasetRoutes } from './datasets.js';
 import { descriptorRoutes } from './descriptors.js';
 import { pluginRoutes } from './plugins.js';
 import { profileRoutes } from './profiles.js';
+import { profileRunRoutes } from './profile-runs.js';
 import { systemRoutes } from './system.js';
 import { webRoutes } from './web.js';
 
@@ -15,6 +16,7 @@ export const ADMIN_RESOURCES: ResourcePlugin[] = [
   authRoutes,
   configRoutes,
   profileRoutes,
+  profileRunRoutes,
   descriptorRoutes,
   datasetRoutes,
   calibrationRoutes,
