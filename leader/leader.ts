@@ -25,6 +25,7 @@ import { systemdNotifier } from './notifier.js';
 import { TaskStore } from './tasks.js';
 import { UnitRequestClient } from './units/request-client.js';
 import { startOnlinePhases } from './batches/online.js';
+import { LeaderBus } from './bus.js';
 import { VERSION } from './version.js';
 
 export interface LeaderOptions {
@@ -123,7 +124,8 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   });
   await ingest.start();
   announceIngest();
-  const phases = await startOnlinePhases({ db, brokerUrl: broker.url, username, password, log, speed: config.colony.speed });
+  const bus = new LeaderBus();
+  const phases = await startOnlinePhases({ db, brokerUrl: broker.url, username, password, log, speed: config.colony.speed, bus });
 
   const units = new UnitRequestClient(client, clock);
   await units.start();
@@ -146,7 +148,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   };
   const health = await startClusterHealth(ctx, { mqtt: client, clock, log, config, leaderUnit: unitName, leaderVersion: VERSION });
   // dosing automations (ctx.leaderJobs), experiment profiles, schedules
-  const services = await startLeaderServices(ctx, { username, password });
+  const services = await startLeaderServices(ctx, { username, password }, { bus });
   const app = await buildApp(ctx);
   const host = opts.httpHost ?? '127.0.0.1';
   await app.listen({ host, port: opts.httpPort ?? config.leader.http_port });

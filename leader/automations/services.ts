@@ -65,8 +65,10 @@ function lookupVia(ctx: LeaderContext) {
   };
 }
 
-export async function startLeaderServices(ctx: LeaderContext, creds: { username: string; password: string }): Promise<LeaderServices> {
-  const bus = new LeaderBus();
+export async function startLeaderServices(ctx: LeaderContext, creds: { username: string; password: string }, shared?: { bus?: LeaderBus }): Promise<LeaderServices> {
+  // One bus for the leader: online phase detection emits `phase.changed` on it, and profile `when` conditions
+  // re-evaluate on every event, so "when this unit enters phase X" needs no special case.
+  const bus = shared?.bus ?? new LeaderBus();
   const automations = new AutomationManager({
     db: ctx.db,
     units: ctx.units,
