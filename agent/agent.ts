@@ -12,7 +12,7 @@ import type { ColonyLogger } from '../shared/logger.js';
 import { Assignment, parsePayload } from '../shared/payloads.js';
 import { formatTimestamp } from '../shared/timestamps.js';
 import { NO_EXPERIMENT } from '../shared/topics.js';
-import { advertiseUnit, type Advertiser } from './discovery/advertise.js';
+import type { Advertiser } from './discovery/advertise.js';
 import { ALL_JOBS } from './jobs/index.js';
 import { Outbox } from './outbox.js';
 import { RequestHandler } from './requests/handler.js';
@@ -113,8 +113,12 @@ export class Agent {
         this.o.log.error({ job: name, err: (e as Error).message }, 'could not start job');
       }
     }
-    if (!this.advertiser && (this.o.advertise ?? this.o.config.discovery?.enabled ?? false))
-      this.advertiser = advertiseUnit({ unit: this.o.unit, version: AGENT_VERSION, onError: (e) => this.o.log.warn({ err: e.message }, 'mDNS advertisement failed') });
+    if (!this.advertiser && (this.o.advertise ?? this.o.config.discovery?.enabled ?? false)) {
+      // bonjour-service (and multicast-dns) load only when the unit advertises
+      const { advertiseUnit } = await import('./discovery/advertise.js');
+      if (!this.stopped && !this.advertiser)
+        this.advertiser = advertiseUnit({ unit: this.o.unit, version: AGENT_VERSION, onError: (e) => this.o.log.warn({ err: e.message }, 'mDNS advertisement failed') });
+    }
   }
 
   capabilities(): unknown[] {

