@@ -76,7 +76,8 @@ async function startLeaderChild(units: string[]): Promise<Cluster> {
   users.save(join(dir, USERS_FILE));
   const mqttPort = await freePort();
   const httpPort = await freePort();
-  const child = spawn(process.execPath, [CLI, 'leader', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--ws-port', '0'], {
+  const prof = process.env.COLONY_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.COLONY_BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, CLI, 'leader', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--ws-port', '0'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, COLONY_LOG_LEVEL: 'warn' },
   });

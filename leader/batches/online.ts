@@ -16,6 +16,7 @@
  * scaled to culture hours (wall hours x S) and rates back to per culture hour (rate / S). With S = 1
  * nothing changes. (Tested: the same culture at speed 1 and 60 gives the same phases.)
  */
+import type { Statement } from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { randomId } from '../../shared/ids.js';
 import type { ColonyLogger } from '../../shared/logger.js';
@@ -47,7 +48,16 @@ export interface OnlinePhaseOptions {
 interface Run {
   labeller: StreamingPhaseLabeller;
   job: MqttClient | null;
+  /** Wall-clock ms of the last persisted state, and what to persist when it is next due. */
+  savedAt: number;
+  pending: { phase: string; startedAt: string | null; atMs: number } | null;
 }
+
+/**
+ * How often a run's labeller state is written (and on every phase change and at stop). Writing it for every
+ * growth-rate sample cost a transaction and a JSON dump per reading on ingest's hot path.
+ */
+const SAVE_EVERY_MS = 30_000;
 
 export class OnlinePhaseService {
   readonly bus: LeaderBus;
@@ -115,6 +125,22 @@ export class OnlinePhaseService {
     return c;
   }
 
+  private saveStmt: Statement | null = null;
+
+  /** Persist a run's labeller state (what a restart resumes from). */
+  private save(experiment: string, unit: string, run: Run): void {
+    const p = run.pending;
+    if (!p) return;
+    this.saveStmt ??= this.o.db.prepare(
+      `INSERT INTO analytics_phase_state (experiment, pioreactor_unit, state, phase, phase_started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (experiment, pioreactor_unit) DO UPDATE SET state = excluded.state, phase = excluded.phase,
+         phase_started_at = excluded.phase_started_at, updated_at = excluded.updated_at`,
+    );
+    this.saveStmt.run(experiment, unit, JSON.stringify(run.labeller.toJSON()), p.phase, p.startedAt, formatTimestamp(p.atMs));
+    run.savedAt = Date.now();
+    run.pending = null;
+  }
+
   /** One growth-rate sample (epoch ms, 1/h per wall hour) of a unit in an experiment. */
   async observe(experiment: string, unit: string, atMs: number, rate: number): Promise<void> {
     if (this.closed) return;
@@ -122,7 +148,7 @@ export class OnlinePhaseService {
     let run = this.runs.get(k);
     const fresh = !run;
     if (!run) {
-      run = { labeller: this.load(experiment, unit), job: null };
+      run = { labeller: this.load(experiment, unit), job: null, savedAt: 0, pending: null };
       this.runs.set(k, run);
     }
     const l = run.labeller;
@@ -130,13 +156,8 @@ export class OnlinePhaseService {
     const hist = l.history();
     const last = hist[hist.length - 1];
     const startedAt = last ? formatTimestamp((last.startHours * MS_PER_HOUR) / this.speed) : null;
-    this.o.db
-      .prepare(
-        `INSERT INTO analytics_phase_state (experiment, pioreactor_unit, state, phase, phase_started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (experiment, pioreactor_unit) DO UPDATE SET state = excluded.state, phase = excluded.phase,
-           phase_started_at = excluded.phase_started_at, updated_at = excluded.updated_at`,
-      )
-      .run(experiment, unit, JSON.stringify(l.toJSON()), u.phase, startedAt, formatTimestamp(atMs));
+    run.pending = { phase: u.phase, startedAt, atMs };
+    if (fresh || u.changed || Date.now() - run.savedAt >= SAVE_EVERY_MS) this.save(experiment, unit, run);
     if (fresh) {
       run.job = await this.jobFor(experiment, unit);
       this.publish(run, experiment, unit, u.phase, startedAt);
@@ -199,6 +220,14 @@ export class OnlinePhaseService {
   async stop(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const [k, r] of this.runs) {
+      const [experiment, unit] = k.split('\u0000');
+      try {
+        this.save(experiment, unit, r);
+      } catch (e) {
+        this.o.log.warn({ unit, err: (e as Error).message }, 'phase detection: could not save state at stop');
+      }
+    }
     const ends: Promise<void>[] = [];
     for (const r of this.runs.values()) {
       const c = r.job;

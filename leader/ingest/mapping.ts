@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import * as P from '../../shared/payloads.js';
-import { formatTimestamp, normaliseTimestamp } from '../../shared/timestamps.js';
+import { formatTimestamp, isTimestamp, normaliseTimestamp } from '../../shared/timestamps.js';
 import { parseTopic } from '../../shared/topics.js';
 
 export interface Row {
@@ -46,6 +46,16 @@ const SETTING_TABLES: Record<string, { table: string; schema: z.ZodType; column:
   'stirring/measured_rpm': { table: 'stirring_rates', schema: P.MeasuredRPM, column: 'measured_rpm', field: 'measured_rpm', dataset: true },
   'od_reading/od_fused': { table: 'od_readings_fused', schema: P.ODFused, column: 'od_reading', field: 'od_fused', dataset: true },
 };
+
+const ANGLES = new Set(['45', '90', '135', '180']);
+const CHANNELS = new Set(['1', '2', '3', '4']);
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isStamp = (x: unknown): boolean => typeof x === 'string' && isTimestamp(x);
+/** The outbox fields, when present, are what P.OutboxFields allows. */
+const outboxFieldsOk = (v: Record<string, unknown>): boolean =>
+  (v.colony_seq === undefined || (Number.isInteger(v.colony_seq) && (v.colony_seq as number) >= 0)) &&
+  (v.colony_epoch === undefined || (typeof v.colony_epoch === 'string' && v.colony_epoch.length > 0 && v.colony_epoch.length <= 64)) &&
+  (v.colony_floor === undefined || (Number.isInteger(v.colony_floor) && (v.colony_floor as number) >= 0));
 
 const AUTOMATION_JOBS = new Set(['dosing_automation', 'led_automation', 'temperature_automation']);
 
@@ -95,13 +105,27 @@ export function mapMessage(msg: MessageIn): Mapped {
   const ts = { experiment: t.experiment, pioreactor_unit: t.unit };
 
   const parse = <S extends z.ZodType>(schema: S) => P.parsePayload(schema, payload);
+  /**
+   * The hot path: most messages are well-formed readings, so a plain check of the few fields we store accepts
+   * them without zod; anything it does not accept goes through the schema, whose error names the field.
+   */
+  const parseHot = <S extends z.ZodType>(schema: S, accept: (v: Record<string, unknown>) => boolean): P.PayloadParse<z.infer<S>> => {
+    let v: unknown;
+    try {
+      v = JSON.parse(payload);
+    } catch {
+      return parse(schema);
+    }
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && accept(v as Record<string, unknown>)) return { ok: true, value: v as z.infer<S> };
+    return parse(schema);
+  };
 
   switch (t.kind) {
     case 'setting': {
       const key = `${t.job}/${t.setting}`;
       const simple = SETTING_TABLES[key];
       if (simple) {
-        const r = parse(simple.schema);
+        const r = parseHot(simple.schema, (v) => isFiniteNumber(v[simple.field]) && isStamp(v.timestamp) && outboxFieldsOk(v));
         if (!r.ok) return err(r.error);
         const v = r.value as Record<string, unknown>;
         const value = v[simple.field] as number;
@@ -114,7 +138,7 @@ export function mapMessage(msg: MessageIn): Mapped {
       }
       const od = /^od([1-4])$/.exec(t.setting);
       if (t.job === 'od_reading' && od) {
-        const r = parse(P.ODReading);
+        const r = parseHot(P.ODReading, (v) => v.calibrated === 0 && isFiniteNumber(v.od) && (v.od as number) >= 0 && isFiniteNumber(v.ir_led_intensity) && ANGLES.has(v.angle as string) && CHANNELS.has(v.channel as string) && isStamp(v.timestamp) && outboxFieldsOk(v));
         if (!r.ok) return err(r.error);
         const stamp = normaliseTimestamp(r.value.timestamp);
         return rows(
