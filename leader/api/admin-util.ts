@@ -6,11 +6,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isUnitName } from '../../shared/ids.js';
-import type { LeaderContext } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
 
-export const BROADCAST = '$broadcast';
+// Unit lists, `$broadcast` and body/param checks are the core API's; the admin modules use the same ones.
+export { BROADCAST, clusterList, objectBody, sortedKeys, targets, unitParam, workerList } from './core-util.js';
 
 /**
  * A plain file name: no path separators, no `..`, no NUL or control characters, not absolute, not hidden,
@@ -51,42 +50,3 @@ export function builtinDescriptorDir(sub: string): string {
   return join(packageRoot(), 'leader', 'descriptors', sub);
 }
 
-/** A unit name from a path, or 400. */
-export function unitParam(u: string): string {
-  if (u !== BROADCAST && !isUnitName(u)) throw new ApiError(400, `Invalid unit name: ${JSON.stringify(u)}`);
-  return u;
-}
-
-/** Every row of `workers` (inactive included), newest first (pioreactor-api.md §1.4). */
-export function workerList(ctx: LeaderContext): string[] {
-  return (ctx.db.prepare('SELECT pioreactor_unit FROM workers ORDER BY added_at DESC, pioreactor_unit').all() as Array<{ pioreactor_unit: string }>).map(
-    (r) => r.pioreactor_unit,
-  );
-}
-
-/** The leader plus every worker. */
-export function clusterList(ctx: LeaderContext): string[] {
-  const w = workerList(ctx);
-  return w.includes(ctx.unitName) ? w : [ctx.unitName, ...w];
-}
-
-/** `$broadcast` -> the list; a unit name -> `[unit]`. */
-export function targets(ctx: LeaderContext, u: string, scope: 'workers' | 'cluster'): string[] {
-  unitParam(u);
-  if (u !== BROADCAST) return [u];
-  return scope === 'workers' ? workerList(ctx) : clusterList(ctx);
-}
-
-/** `{unit: value}` with keys sorted (Pioreactor's multicast GET sorts them). */
-export function sortedKeys(o: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(o).sort()) out[k] = o[k];
-  return out;
-}
-
-/** A JSON object body (or `{}` when absent); 400 for anything else. */
-export function objectBody(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null || body === '') return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'The request body must be a JSON object.');
-  return body as Record<string, unknown>;
-}
