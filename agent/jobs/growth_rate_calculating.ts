@@ -30,8 +30,18 @@ export class GrowthRateCalculating extends Job {
     return this.ctx.config['growth_rate_calculating.config'];
   }
 
+  /**
+   * The sim's `--speed N` makes the culture grow N times faster than the clock. The filter's process noise is
+   * tuned for biological rates, so it runs in biological hours (dt x N) and the published rate is converted back
+   * to clock time (x N, as ARCHITECTURE.md §4 says rates then read); the clip limits are in clock time too.
+   * Without this, at N = 60 the filter followed a 30 /h culture at 0.07 /h. On real hardware N is 1.
+   */
+  private get speed(): number {
+    return this.ctx.speed > 0 ? this.ctx.speed : 1;
+  }
+
   private get expectedDtHours(): number {
-    return 1 / (3600 * this.ctx.config['od_reading.config'].samples_per_second);
+    return (1 / (3600 * this.ctx.config['od_reading.config'].samples_per_second)) * this.speed;
   }
 
   protected async onInit(): Promise<void> {
@@ -60,7 +70,7 @@ export class GrowthRateCalculating extends Job {
       const factors = cached && Object.keys(cached).length ? cached : normalizationFactors(this.warmup);
       if (!cached || !Object.keys(cached).length) this.ctx.store.cacheSet('od_normalization_mean', this.experiment, factors);
       this.setup = setupFromWarmup(this.warmup, this.expectedDtHours, factors);
-      this.kf = new CultureGrowthKalman(this.setup, this.cfg.ekf_outlier_std_threshold, this.cfg.growth_rate_min, this.cfg.growth_rate_max);
+      this.kf = new CultureGrowthKalman(this.setup, this.cfg.ekf_outlier_std_threshold, this.cfg.growth_rate_min / this.speed, this.cfg.growth_rate_max / this.speed);
       this.lastT = null;
       this.logMsg('INFO', `OD normalization factors: ${JSON.stringify(factors)}.`);
       return;
@@ -73,13 +83,13 @@ export class GrowthRateCalculating extends Job {
       this.logMsg('ERROR', (e as Error).message);
       return;
     }
-    const dt = this.lastT === null ? this.expectedDtHours : (t - this.lastT) / 3_600_000;
+    const dt = this.lastT === null ? this.expectedDtHours : ((t - this.lastT) / 3_600_000) * this.speed;
     this.lastT = t;
     const flag = this.dilutionFlags > 0;
     const step = this.kf.update(y, dt, flag);
     if (flag) this.dilutionFlags--;
     const ts = r.timestamp;
-    this.setValue('growth_rate', { growth_rate: step.x[1], timestamp: ts });
+    this.setValue('growth_rate', { growth_rate: step.x[1] * this.speed, timestamp: ts });
     this.setValue('od_filtered', { od_filtered: Math.exp(step.x[0]), timestamp: ts });
     this.setValue('kalman_filter_outputs', { state: step.x, covariance_matrix: step.P, timestamp: ts });
   }
