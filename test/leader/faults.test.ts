@@ -50,6 +50,7 @@ for (const kind of ['embedded', 'mosquitto'] as const) {
       await Promise.all(fleet.map((f) => f.connect()));
       const em = emitter(fleet, 5);
       const rand = seeded(7);
+      try {
       for (let k = 0; k < 20; k++) {
         await new Promise((r) => setTimeout(r, 150 + Math.floor(rand() * 500)));
         await killHard(leader);
@@ -67,8 +68,12 @@ for (const kind of ['embedded', 'mosquitto'] as const) {
       } finally {
         db.close();
       }
-      await Promise.all(fleet.map((f) => f.close()));
-      await killHard(leader);
+      } finally {
+        // Never leave a leader process behind, even when an assertion fails.
+        em.stop();
+        await Promise.all(fleet.map((f) => f.close()));
+        await killHard(leader);
+      }
     });
 
     it(`delivers everything after a unit is cut off the broker for ${OUTAGE_S} s`, async () => {
