@@ -141,7 +141,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
   };
 
   const base = `http://127.0.0.1:${ports.http}`;
-  const leader = spawnLogged('leader', ['leader', '--data-dir', dataDir, '--http-port', String(ports.http), '--mqtt-port', String(ports.mqtt), '--ws-port', String(ports.ws)]);
+  const leader = spawnLogged('leader', ['leader', '--data-dir', dataDir, '--http-port', String(ports.http), '--mqtt-port', String(ports.mqtt), '--ws-port', String(ports.ws), '--speed', String(speed)]);
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (leader.exitCode !== null) throw new Error(`the leader did not start; see ${join(dataDir, 'logs', 'leader.log')}`);

@@ -6,17 +6,24 @@ import { parseArgs } from 'node:util';
 import { startLeader } from '../leader/leader.js';
 
 const HELP = `usage: colony leader [--data-dir DIR] [--http-port 4999] [--mqtt-port 1883] [--ws-port 9001]
-                     [--broker mqtt://HOST:PORT] [--config FILE] [--host ADDR]
+                     [--broker mqtt://HOST:PORT] [--config FILE] [--host ADDR] [--speed N]
 
 Without --broker, runs the embedded MQTT broker on TCP and WebSocket (/mqtt).
 With --broker, connects to that external broker (mosquitto, EMQX) and runs none of its own.
 The leader's MQTT credentials come from [mqtt] username/password in the config (or
-COLONY_MQTT_USERNAME / COLONY_MQTT_PASSWORD), never from a flag.`;
+COLONY_MQTT_USERNAME / COLONY_MQTT_PASSWORD), never from a flag.
+--speed N tells phase detection that the (simulated) units' biology runs N times faster than the clock.`;
 
 function port(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (0-65535), got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function positive(name: string, v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n <= 10000)) throw new Error(`--${name} must be a number above 0 and at most 10000, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -31,6 +38,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
       broker: { type: 'string' },
       config: { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
+      speed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -48,6 +56,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
     mqttPort: port('mqtt-port', values['mqtt-port']),
     wsPort: values['ws-port'] === undefined ? undefined : port('ws-port', values['ws-port']),
     brokerUrl: values.broker,
+    speed: values.speed === undefined ? undefined : positive('speed', values.speed),
   });
   leader.ctx.log.info({ http: leader.httpUrl, mqtt: leader.broker.url, ws: leader.broker.wsUrl }, 'leader ready');
   const shutdown = (sig: string) => {

@@ -37,6 +37,11 @@ export interface LeaderOptions {
   wsPort?: number | null;
   /** External broker URL; when set, no embedded broker runs. */
   brokerUrl?: string;
+  /**
+   * How many times faster than the clock the units' biology runs (the sim's `--speed`); phase detection works in
+   * biological hours. Defaults to `[colony] speed` (1 for real cultures).
+   */
+  speed?: number;
   clock?: Clock;
   log?: ColonyLogger;
   unitName?: string;
@@ -125,7 +130,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   await ingest.start();
   announceIngest();
   const bus = new LeaderBus();
-  const phases = await startOnlinePhases({ db, brokerUrl: broker.url, username, password, log, speed: config.colony.speed, bus });
+  const phases = await startOnlinePhases({ db, brokerUrl: broker.url, username, password, log, speed: opts.speed ?? config.colony.speed, bus });
 
   const units = new UnitRequestClient(client, clock);
   await units.start();
