@@ -15,6 +15,7 @@ import { NO_EXPERIMENT } from '../shared/topics.js';
 import type { Advertiser } from './discovery/advertise.js';
 import { ALL_JOBS } from './jobs/index.js';
 import { Outbox } from './outbox.js';
+import { blinkPcbLed } from './runtime/outputs.js';
 import { RequestHandler } from './requests/handler.js';
 import { Bus, type AgentContext } from './runtime/context.js';
 import { UnitLink } from './runtime/link.js';
@@ -150,18 +151,9 @@ export class Agent {
     return '127.0.0.1';
   }
 
-  /** Blink the PCB LED (pin 23): 4 double blinks. */
+  /** Blink the PCB LED: 4 double blinks. */
   async blink(): Promise<void> {
-    const g = this.ctx.hw.gpio;
-    for (let i = 0; i < 4; i++) {
-      for (let j = 0; j < 2; j++) {
-        await g.write(23, 1);
-        await this.ctx.clock.sleep(100);
-        await g.write(23, 0);
-        await this.ctx.clock.sleep(100);
-      }
-      await this.ctx.clock.sleep(200);
-    }
+    await blinkPcbLed(this.ctx);
   }
 
   powerAction(what: 'reboot' | 'shutdown'): { ok: true } {

@@ -9,6 +9,7 @@ import { pythonFloat } from '../../shared/codec.js';
 import type { DosingEvent } from '../../shared/payloads.js';
 import { applyDosingEvent, modelVolumes, type VialState } from '../math/bioreactor.js';
 import type { AgentContext } from '../runtime/context.js';
+import { blinkPcbLed } from '../runtime/outputs.js';
 import { Job } from '../runtime/job.js';
 import type { JobKind } from '../runtime/manager.js';
 
@@ -34,15 +35,7 @@ export class Monitor extends Job {
   }
 
   private async blink(): Promise<void> {
-    const g = this.ctx.hw.gpio;
-    for (let i = 0; i < 4; i++) {
-      for (let j = 0; j < 2; j++) {
-        await g.write(23, 1);
-        await this.ctx.clock.sleep(100);
-        await g.write(23, 0);
-        await this.ctx.clock.sleep(100);
-      }
-    }
+    await blinkPcbLed(this.ctx);
     this.rawPublish(topics.state(this.unit, this.experiment, this.name), this.state, 2, true);
   }
 

@@ -40,3 +40,20 @@ export async function setLeds(
   }
   publishLeds(ctx, experiment);
 }
+
+/** The PCB LED's GPIO (both HAT versions). */
+export const PCB_LED_PIN = 23;
+
+/** Blink the PCB LED: 4 double blinks (Pioreactor's "which unit is this?" signal). */
+export async function blinkPcbLed(ctx: Pick<AgentContext, 'hw' | 'clock'>): Promise<void> {
+  const g = ctx.hw.gpio;
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 2; j++) {
+      await g.write(PCB_LED_PIN, 1);
+      await ctx.clock.sleep(100);
+      await g.write(PCB_LED_PIN, 0);
+      await ctx.clock.sleep(100);
+    }
+    await ctx.clock.sleep(200);
+  }
+}
