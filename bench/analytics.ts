@@ -3,20 +3,14 @@
  * budgets (2-core machine): BOCPD >= 200k updates/s; PELT L2 n=1e4 < 50 ms and n=1e5 < 1 s; banded DTW
  * 1e4 x 1e4 with a 10 % band < 500 ms. RBF PELT times are reported for information. Synthetic, seeded data.
  */
+import { mulberry32 } from '../shared/random.js';
 import { Bocpd } from '../leader/analytics/bocpd.js';
 import { L2Cost, RbfCost } from '../leader/analytics/costs.js';
 import { dtwDistance } from '../leader/analytics/dtw.js';
 import { autoPenalty, peltWithCost } from '../leader/analytics/pelt.js';
 
 function gen(seed: number): () => number {
-  let a = seed >>> 0;
-  const u = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(Math.max(u(), 1e-300))) * Math.cos(2 * Math.PI * u());
 }
 

@@ -16,17 +16,7 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; returns uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../shared/random.js';
 
 /** A uniform in [lo, hi) from a stream. */
 export function uniform(rng: () => number, lo: number, hi: number): number {

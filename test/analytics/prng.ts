@@ -1,13 +1,8 @@
+import { mulberry32 } from '../../shared/random.js';
+
 // Seeded PRNG for the analytics property tests (mulberry32 + Box-Muller), so failures reproduce.
 export function rng(seed: number): { uniform(): number; normal(mu?: number, sd?: number): number; int(lo: number, hi: number): number } {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return {
     uniform,
     normal(mu = 0, sd = 1) {

@@ -3,21 +3,13 @@
  * hostile path segments and bodies. Every answer must be a 4xx with the error schema (or a success for the
  * rare well-formed request), never a 5xx, and nothing may be written outside the data dir's own folders.
  */
+import { mulberry32 } from '../../shared/random.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminHarness, isErrorBody, type AdminHarness } from './admin-helpers.js';
 
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const SEGMENTS = ['..', '../..', '%2e%2e', '..%2F..%2Fetc%2Fpasswd', '%00', 'a%00b', '%2Fetc%2Fpasswd', '.hidden', ' ', '$broadcast', 'unit1', 'config.ini', 'x.yaml', 'x.ini', 'x.tgz', '%E2%80%94', 'a'.repeat(300), '%25', '*', 'C%3A%5Cwin', 'stirring', 'c1', '-rf', '<script>', "'or'1'='1", '😀'];
 const BODIES: unknown[] = [undefined, null, 0, -1, 1e308, 'text', [], [1, 2], {}, { code: 5 }, { code: '[mqtt]\nbroker_port=abc' }, { code: '[[[' }, { code: '[x]\nk=v' }, { body: 'a: [', filename: 'x.yaml' }, { body: 5, filename: '../x.yaml' }, { body: 'experiment_profile_name: 1\nunknown: 2', filename: 'ok.yaml' }, { args: ['--global'] }, { args: ['../../x.tgz'] }, { args: [{}] }, { datasets: 'x' }, { datasets: ['od_readings'], experiments: [1] }, { datasets: ['x'], experiments: [], start_time: 'yesterday' }, { calibration_data: 5 }, { calibration_data: 'calibration_name: [' }, { set_as_active: 'maybe', calibration_data: 'calibration_name: c' }, { username: 1, password: 2 }, { username: 'x'.repeat(5000), password: '' }, { __proto__: { polluted: 1 }, constructor: { prototype: { x: 1 } } }];

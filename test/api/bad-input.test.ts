@@ -2,20 +2,12 @@
 // `../` in names, bad JSON, odd query strings). Every answer is < 500 with the error schema when >= 400, and the
 // server still answers afterwards.
 import assert from 'node:assert/strict';
+import { mulberry32 } from '../../shared/random.js';
 import { CORE_FIXTURES } from './fixtures-core.js';
 import { ErrorSchema, makeHarness, send, type Harness } from './harness.js';
 
 /** A small deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const NAMES = ['exp1', 'unit1', '$broadcast', '$experiment', '..', '../etc/passwd', '%2e%2e%2f', 'ünïcødé', '名前', '🧪', "x'; DROP TABLE logs;--", 'a'.repeat(300), '%00', ' ', 'current', 'sqlite_master', 'a+b', 'a#b', '%24broadcast'];
 const VALUES: unknown[] = [null, true, false, 0, -1, 1e308, 'x', '', '🧪', [], {}, [1, 2], { a: { b: { c: [] } } }, 'ü'.repeat(1000), '../../x'];
