@@ -10,6 +10,8 @@ import { renderExperiments } from './pages/experiments.js';
 import { renderLogs } from './pages/logs.js';
 import { renderExport } from './pages/export.js';
 import { renderProfiles } from './pages/profiles.js';
+import { renderAnalytics } from './pages/analytics.js';
+import { renderInventory } from './pages/inventory.js';
 
 export interface PageContext {
   exp: Experiment | null;
@@ -25,6 +27,8 @@ const PAGES: Record<string, { title: string; render: Page }> = {
   logs: { title: 'Logs', render: renderLogs },
   export: { title: 'Export', render: renderExport },
   profiles: { title: 'Profiles', render: renderProfiles },
+  analytics: { title: 'Analytics', render: renderAnalytics },
+  inventory: { title: 'Inventory and config', render: renderInventory },
 };
 
 const main = document.getElementById('main') as HTMLElement;
