@@ -8,6 +8,8 @@
  *   colony analytics align BATCH BATCH... [--signal VAR]
  *   colony analytics golden BATCH BATCH... --variables A,B [--signal VAR] [--out FILE]
  *   colony analytics score PROFILE(.json file | id) BATCH
+ *   colony analytics use-golden PROFILE(.json file | id) --experiment EXP   (score EXP's runs as they grow)
+ *   colony analytics scores EXP [--now]                                     (each unit's running score)
  *   colony analytics query "SELECT OD600 FROM batches WHERE name = 'x'"
  *   colony analytics export BATCH [--format csv|parquet|arrow] --out FILE
  *
@@ -23,7 +25,7 @@ import { ColonyAnalytics } from '../leader/batches/client.js';
 import { AnalyticsError, type GoldenProfileDoc } from '../leader/batches/service.js';
 import { defaultOut, emit, type Out } from './client/output.js';
 
-const USAGE = `usage: colony analytics <import|batches|phases|metrics|align|golden|score|query|export> ... [--data-dir DIR | --endpoint URL] [--json]`;
+const USAGE = `usage: colony analytics <import|batches|phases|metrics|align|golden|score|use-golden|scores|query|export> ... [--data-dir DIR | --endpoint URL] [--json]`;
 
 class Usage extends Error {}
 
@@ -41,6 +43,11 @@ const num = (v: unknown, flag: string): number | undefined => {
   return n;
 };
 const fmt = (v: number | null | undefined, d = 3): string => (v === null || v === undefined ? '-' : v.toFixed(d));
+
+/** A profile argument: a JSON file written by `golden --out`, else the id of a stored profile. */
+async function profileArg(a: string): Promise<GoldenProfileDoc | string> {
+  return existsSync(a) ? (JSON.parse(await readFile(a, 'utf8')) as GoldenProfileDoc) : a;
+}
 
 async function dispatch(cmd: string, pos: string[], v: Record<string, unknown>, c: ColonyAnalytics, out: Out): Promise<number> {
   const need = (n: number, what: string) => {
@@ -94,9 +101,24 @@ async function dispatch(cmd: string, pos: string[], v: Record<string, unknown>, 
     }
     case 'score': {
       need(2, 'a PROFILE (file or id) and a BATCH');
-      const profile: GoldenProfileDoc | string = existsSync(pos[0]) ? (JSON.parse(await readFile(pos[0], 'utf8')) as GoldenProfileDoc) : pos[0];
-      const s = await c.scoreBatch(profile, pos[1]);
+      const s = await c.scoreBatch(await profileArg(pos[0]), pos[1]);
       emit(out, v.json ? s : `score ${s.score.toFixed(2)} (dtw_normalized_distance ${s.dtw_normalized_distance}) for ${pos[1]} against ${s.profile_id}`);
+      return 0;
+    }
+    case 'use-golden': {
+      need(1, 'a PROFILE (file or id)');
+      const experiment = v.experiment as string | undefined;
+      if (!experiment) throw new Usage('analytics use-golden needs --experiment EXP');
+      const c1 = await c.useGoldenProfile(experiment, await profileArg(pos[0]));
+      emit(out, v.json ? c1 : `runs of ${experiment} are now scored against ${c1.profile_name ?? c1.profile_id}`);
+      return 0;
+    }
+    case 'scores': {
+      need(1, 'an EXPERIMENT');
+      if (v.now) await c.scoreRunsNow(pos[0]);
+      const r = await c.liveScores(pos[0]);
+      if (!r.profile && !v.json) throw new Error(`no golden profile is chosen for ${pos[0]} (colony analytics use-golden PROFILE --experiment ${pos[0]})`);
+      emit(out, r, r.units.map((u) => ({ ...u, score: u.score.toFixed(2), matched_h: fmt(u.matched_h, 2), scores: u.history.length })), ['pioreactor_unit', 'score', 'matched_h', 'scored_at', 'scores']);
       return 0;
     }
     case 'query': {
@@ -141,6 +163,8 @@ export async function run(argv: string[]): Promise<number> {
         resolution: { type: 'string' },
         out: { type: 'string' },
         format: { type: 'string' },
+        experiment: { type: 'string' },
+        now: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -18,6 +18,8 @@ export interface LeaderEvents {
   'profile.state': { runId: string; profile: string; experiment: string; state: 'running' | 'finished' | 'stopped' | 'failed' };
   /** A growth phase change (online phase detection). */
   'phase.changed': { unit: string; experiment: string; phase: string; at: number };
+  /** A run's running score against its experiment's golden profile was updated. */
+  'score.updated': { unit: string; experiment: string; profile_id: string; score: number; matched_h: number };
 }
 
 export type LeaderEventName = keyof LeaderEvents;

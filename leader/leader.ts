@@ -25,6 +25,7 @@ import { systemdNotifier } from './notifier.js';
 import { TaskStore } from './tasks.js';
 import { UnitRequestClient } from './units/request-client.js';
 import { startOnlinePhases } from './batches/online.js';
+import { LiveScoreService } from './batches/live-scores.js';
 import { LeaderBus } from './bus.js';
 import { VERSION } from './version.js';
 
@@ -132,6 +133,9 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
   const bus = new LeaderBus();
   const phases = await startOnlinePhases({ db, brokerUrl: broker.url, username, password, log, speed: opts.speed ?? config.colony.speed, bus });
 
+  const liveScores = new LiveScoreService({ db, clock, log, intervalMs: config.leader.live_score_interval_seconds * 1000, bus, brokerUrl: broker.url, username, password });
+  liveScores.start();
+
   const units = new UnitRequestClient(client, clock);
   await units.start();
 
@@ -146,6 +150,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
     tasks: new TaskStore(unitName),
     units,
     leaderJobs: null,
+    liveScores,
     clock,
     log,
     config,
@@ -198,6 +203,7 @@ export async function startLeader(opts: LeaderOptions): Promise<LeaderHandle> {
       await services.stop();
       units.stop();
       await phases.stop();
+      await liveScores.stop();
       await ingest.stop();
       await client.publishAsync(ingestStateTopic(unitName), 'disconnected', { qos: 2, retain: true }).catch(() => undefined);
       await client.endAsync();

@@ -80,3 +80,46 @@ export function dtwDistance(a: Float64Array, b: Float64Array, dims: number, radi
 export function dtwFull(a: Float64Array, b: Float64Array, dims = 1): number {
   return dtwDistance(a, b, dims, Math.max(a.length, b.length) / dims);
 }
+
+/**
+ * Open-end DTW: the cost of warping ALL of `a` (n x dims) onto each prefix `b[0..j]` of `b` (m x dims), as
+ * the last row of the cost matrix (same local cost and steps as dtwDistance). A run that is still growing is
+ * compared against the part of a reference it has reached: the best prefix is the smallest normalised entry.
+ * Both are on the same time grid, so the band is around the unscaled diagonal: |i - j| <= radius (cells
+ * outside are +Infinity), which keeps a run that has not grown for ten hours from matching a three-hour lag.
+ * O(n m) time, O(m) memory.
+ */
+export function dtwOpenEnd(a: Float64Array, b: Float64Array, dims: number, radius = Infinity): Float64Array {
+  const n = a.length / dims;
+  const m = b.length / dims;
+  let prev = new Float64Array(m).fill(Infinity);
+  let cur = new Float64Array(m);
+  for (let i = 0; i < n; i++) {
+    const ai = i * dims;
+    for (let j = 0; j < m; j++) {
+      if (Math.abs(i - j) > radius) {
+        cur[j] = Infinity;
+        continue;
+      }
+      let s = 0;
+      const bj = j * dims;
+      for (let k = 0; k < dims; k++) {
+        const q = a[ai + k] - b[bj + k];
+        s += q * q;
+      }
+      const d = Math.sqrt(s);
+      let best: number;
+      if (i === 0) best = j === 0 ? 0 : cur[j - 1];
+      else {
+        best = prev[j];
+        if (j > 0 && prev[j - 1] < best) best = prev[j - 1];
+        if (j > 0 && cur[j - 1] < best) best = cur[j - 1];
+      }
+      cur[j] = d + best;
+    }
+    const t = prev;
+    prev = cur;
+    cur = t;
+  }
+  return n === 0 ? new Float64Array(m).fill(Infinity) : prev;
+}

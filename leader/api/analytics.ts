@@ -108,7 +108,7 @@ const Golden = z.strictObject({
   resolution_minutes: z.number().positive().finite().optional(),
 });
 const Row = z.array(z.number().nullable());
-const ProfileDoc = z.looseObject({
+export const ProfileDoc = z.looseObject({
   profile_id: z.string().min(1),
   name: z.string().nullable().default(null),
   signal: z.string().default('OD600'),
@@ -133,7 +133,7 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /** Runs a service call, turning AnalyticsError into the error schema. */
-function call<T>(fn: () => T): T {
+export function call<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {

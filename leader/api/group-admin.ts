@@ -6,6 +6,7 @@ import { calibrationRoutes } from './calibrations.js';
 import { configRoutes } from './config-files.js';
 import { datasetRoutes } from './datasets.js';
 import { descriptorRoutes } from './descriptors.js';
+import { goldenScoreRoutes } from './golden-scores.js';
 import { pluginRoutes } from './plugins.js';
 import { profileRoutes } from './profiles.js';
 import { profileRunRoutes } from './profile-runs.js';
@@ -23,5 +24,6 @@ export const ADMIN_RESOURCES: ResourcePlugin[] = [
   pluginRoutes,
   systemRoutes,
   analyticsRoutes,
+  goldenScoreRoutes,
   webRoutes,
 ];

@@ -10,7 +10,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RealClock } from '../../shared/clock.js';
+import { silentLogger } from '../../shared/logger.js';
 import { openDatabase, type Db } from '../db/open.js';
+import { chooseProfile, liveScores, LiveScoreService, type ChosenProfile, type LiveScore } from './live-scores.js';
 import {
   AnalyticsError,
   AnalyticsService,
@@ -44,7 +47,7 @@ export interface ColonyAnalyticsOptions {
   requestTimeoutMs?: number;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 const seg = encodeURIComponent;
 
 export class ColonyAnalytics {
@@ -233,6 +236,29 @@ export class ColonyAnalytics {
   /** `profile`: the profile document (e.g. read from a file) or the id of a stored one. */
   async scoreBatch(profile: GoldenProfileDoc | string, ref: string, o: { max_distance?: number } = {}): Promise<BatchScore> {
     return this.svc ? this.svc.scoreBatch(profile, ref, o) : this.http('POST', '/api/analytics/score', { profile, batch: ref, ...o });
+  }
+
+  // ---------------------------------------------------------------- running scores of a cluster experiment
+
+  /** Score every run of `experiment` against `profile` (a document or a stored id) as it grows. */
+  async useGoldenProfile(experiment: string, profile: GoldenProfileDoc | string): Promise<ChosenProfile> {
+    return this.svc ? chooseProfile(this.svc, experiment, profile, Date.now()) : this.http('PUT', `/api/experiments/${seg(experiment)}/golden_profile`, { profile });
+  }
+
+  /** Each unit's latest running score (and history) against the experiment's chosen profile. */
+  async liveScores(experiment: string): Promise<ReturnType<typeof liveScores>> {
+    return this.svc ? liveScores(this.svc.db, experiment) : this.http('GET', `/api/experiments/${seg(experiment)}/scores`);
+  }
+
+  /** Score every run of the experiment now (locally: without publishing; the leader also publishes). */
+  async scoreRunsNow(experiment: string): Promise<LiveScore[]> {
+    if (!this.svc) return this.http('POST', `/api/experiments/${seg(experiment)}/scores`, {});
+    const s = new LiveScoreService({ db: this.svc.db, clock: new RealClock(), log: silentLogger(), intervalMs: 0 });
+    try {
+      return await s.scoreNow(experiment);
+    } finally {
+      await s.stop();
+    }
   }
 
   async predictPat(ref: string, sensor: SoftSensorSpec): Promise<PredictionRow[]> {

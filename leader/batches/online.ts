@@ -22,11 +22,11 @@ import { randomId } from '../../shared/ids.js';
 import type { ColonyLogger } from '../../shared/logger.js';
 import { GrowthRate, parsePayload } from '../../shared/payloads.js';
 import { formatTimestamp, parseTimestamp } from '../../shared/timestamps.js';
-import { topics } from '../../shared/topics.js';
 import { StreamingPhaseLabeller, type StreamingPhaseConfig, type StreamingPhaseState } from '../analytics/streaming-phases.js';
 import { MS_PER_HOUR } from '../analytics/types.js';
 import { LeaderBus } from '../bus.js';
 import type { Db } from '../db/open.js';
+import { LeaderHostedJob, mqttOptions } from './job-connection.js';
 import { runBatchId } from './schema.js';
 
 export const PHASE_JOB = 'phase_detection';
@@ -47,7 +47,7 @@ export interface OnlinePhaseOptions {
 
 interface Run {
   labeller: StreamingPhaseLabeller;
-  job: MqttClient | null;
+  job: LeaderHostedJob | null;
   /** Wall-clock ms of the last persisted state, and what to persist when it is next due. */
   savedAt: number;
   pending: { phase: string; startedAt: string | null; atMs: number } | null;
@@ -71,13 +71,9 @@ export class OnlinePhaseService {
     this.speed = o.speed && o.speed > 0 ? o.speed : 1;
   }
 
-  private creds() {
-    return { username: this.o.username, password: this.o.password, protocolVersion: 4 as const, reconnectPeriod: 1000, connectTimeout: 10_000 };
-  }
-
   async start(): Promise<void> {
     if (!this.o.brokerUrl) return;
-    this.sub = await mqtt.connectAsync(this.o.brokerUrl, { ...this.creds(), clientId: `colony-phases-${randomId(6)}`, clean: true });
+    this.sub = await mqtt.connectAsync(this.o.brokerUrl, { ...mqttOptions(this.o), clientId: `colony-phases-${randomId(6)}`, clean: true });
     this.sub.on('error', (e) => this.o.log.warn({ err: e.message }, 'phase detection: mqtt error'));
     this.sub.on('message', (topic, payload, packet) => {
       if (packet.retain) return; // an old retained sample is not a new observation
@@ -109,20 +105,6 @@ export class OnlinePhaseService {
       }
     }
     return new StreamingPhaseLabeller(this.o.labeller);
-  }
-
-  private async jobFor(experiment: string, unit: string): Promise<MqttClient | null> {
-    if (!this.o.brokerUrl || this.closed) return null;
-    const c = await mqtt.connectAsync(this.o.brokerUrl, {
-      ...this.creds(),
-      clientId: `${PHASE_JOB}-${unit}-${experiment}-${randomId(4)}`.slice(0, 120),
-      clean: true,
-      will: { topic: topics.state(unit, experiment, PHASE_JOB), payload: Buffer.from('lost'), qos: 2, retain: true },
-    });
-    c.on('error', (e) => this.o.log.warn({ unit, err: e.message }, 'phase_detection mqtt error'));
-    c.on('connect', () => !this.closed && c.publish(topics.state(unit, experiment, PHASE_JOB), 'ready', { qos: 2, retain: true }));
-    await c.publishAsync(topics.state(unit, experiment, PHASE_JOB), 'ready', { qos: 2, retain: true });
-    return c;
   }
 
   private saveStmt: Statement | null = null;
@@ -159,7 +141,7 @@ export class OnlinePhaseService {
     run.pending = { phase: u.phase, startedAt, atMs };
     if (fresh || u.changed || Date.now() - run.savedAt >= SAVE_EVERY_MS) this.save(experiment, unit, run);
     if (fresh) {
-      run.job = await this.jobFor(experiment, unit);
+      run.job = this.closed ? null : await LeaderHostedJob.open(this.o, unit, experiment, PHASE_JOB, this.o.log);
       this.publish(run, experiment, unit, u.phase, startedAt);
     }
     if (!u.changed || !startedAt) return;
@@ -172,18 +154,14 @@ export class OnlinePhaseService {
     this.publish(run, experiment, unit, u.phase, startedAt);
     const msg = `${unit} entered the ${u.phase} phase at ${startedAt} (smoothed growth rate ${u.smoothedRate.toFixed(3)} /h)`;
     this.o.log.info({ unit, experiment, phase: u.phase, phase_started_at: startedAt }, msg);
-    run.job?.publish(
-      topics.log(unit, experiment, PHASE_JOB, 'info'),
-      JSON.stringify({ message: msg, task: PHASE_JOB, source: 'app', level: 'INFO', timestamp: formatTimestamp(atMs) }),
-      { qos: 0 },
-    );
+    run.job?.logLine('info', msg, atMs);
     this.bus.emit('phase.changed', { unit, experiment, phase: u.phase, at: parseTimestamp(startedAt) });
   }
 
   private publish(run: Run, experiment: string, unit: string, phase: string, startedAt: string | null): void {
     if (!run.job || this.closed) return;
-    run.job.publish(topics.setting(unit, experiment, PHASE_JOB, 'phase'), phase, { qos: 2, retain: true });
-    run.job.publish(topics.setting(unit, experiment, PHASE_JOB, 'phase_started_at'), startedAt ?? '', { qos: 2, retain: true });
+    run.job.setting('phase', phase);
+    run.job.setting('phase_started_at', startedAt ?? '');
   }
 
   /** The committed phases so far as the run batch's `streaming` annotations (the last one open until now). */
@@ -229,12 +207,7 @@ export class OnlinePhaseService {
       }
     }
     const ends: Promise<void>[] = [];
-    for (const r of this.runs.values()) {
-      const c = r.job;
-      if (!c) continue;
-      c.options.reconnectPeriod = 0;
-      ends.push(new Promise<void>((res) => c.end(true, {}, () => res())));
-    }
+    for (const r of this.runs.values()) if (r.job) ends.push(r.job.drop());
     if (this.sub) ends.push(this.sub.endAsync().catch(() => undefined));
     await Promise.all(ends);
     this.runs.clear();

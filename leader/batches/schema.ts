@@ -118,5 +118,18 @@ export function analyticsMigrationSql(): string {
   ].join(';\n');
 }
 
+/**
+ * Running scores (migration 5): the golden profile chosen for an experiment, and `analytics_scores` rows that
+ * the live scorer writes as each run grows (`live` = 1, with the profile hours the run has reached).
+ */
+export function liveScoreMigrationSql(): string {
+  return [
+    `CREATE TABLE analytics_experiment_golden (experiment TEXT NOT NULL PRIMARY KEY, profile_id TEXT NOT NULL, chosen_at TEXT NOT NULL) WITHOUT ROWID`,
+    `ALTER TABLE analytics_scores ADD COLUMN live INTEGER NOT NULL DEFAULT 0`,
+    `ALTER TABLE analytics_scores ADD COLUMN matched_h REAL`,
+    `CREATE INDEX analytics_scores_live_ix ON analytics_scores (profile_id, live, batch_id, created_at)`,
+  ].join(';\n');
+}
+
 /** Every DSL table exists with at least the DSL's columns (checked by the tests). */
 export const DSL_TABLES = ANALYTICS_SCHEMA.map((t) => ({ name: t.name, columns: t.columns.map((c) => c.name) }));

@@ -697,30 +697,34 @@ export class AnalyticsService {
     const doc = typeof profile === 'string' ? this.getProfile(profile) : profile;
     if (!doc) throw new AnalyticsError(404, `no golden profile ${JSON.stringify(profile)}`);
     const b = this.batch(ref);
-    const V = doc.variables.length;
-    const byTs = new Map<string, number[]>();
-    for (const r of this.getTelemetry(b.batch_id, doc.variables)) {
-      const k = doc.variables.findIndex((v) => v.toLowerCase() === r.variable.toLowerCase());
-      let row = byTs.get(r.ts);
-      if (!row) byTs.set(r.ts, (row = new Array<number>(V).fill(NaN)));
-      row[k] = r.value;
-    }
-    const traj = [...byTs.entries()].sort((a, c) => (a[0] < c[0] ? -1 : 1)).map((e) => e[1]).filter((row) => row.every(Number.isFinite));
+    const traj = this.trajectory(b.batch_id, doc.variables).map((r) => r.values);
     if (traj.length === 0) throw new AnalyticsError(409, `batch ${b.name} has no samples of ${doc.variables.join(', ')}`);
-    const keep = doc.mean.map((row) => row.every((v) => v !== null && Number.isFinite(v)));
-    const gp: GoldenProfile = {
-      variables: doc.variables,
-      elapsedHours: doc.elapsed_hours.filter((_, i) => keep[i]),
-      mean: doc.mean.filter((_, i) => keep[i]) as number[][],
-      std: doc.std.filter((_, i) => keep[i]).map((r) => r.map((v) => v ?? NaN)),
-      sourceRuns: doc.source_batch_ids,
-    };
+    const gp = profileFromDoc(doc);
     const r = scoreAgainstProfile(gp, traj, o.max_distance ?? 2);
     const score: BatchScore = { batch_id: b.batch_id, profile_id: doc.profile_id, score: r.score, dtw_normalized_distance: r.dtwNormalizedDistance, variables: doc.variables };
     this.db
       .prepare('INSERT INTO analytics_scores (batch_id, profile_id, score, dtw_normalized_distance, variables, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(b.batch_id, doc.profile_id, score.score, finiteOrNull(score.dtw_normalized_distance), JSON.stringify(doc.variables), ts(this.now()));
     return score;
+  }
+
+  /**
+   * A batch's samples of `variables` as rows (ts ms ascending, values in that order), keeping only the
+   * timestamps where every variable has a finite value.
+   */
+  trajectory(ref: string, variables: readonly string[]): { ts: number; values: number[] }[] {
+    const V = variables.length;
+    const byTs = new Map<string, number[]>();
+    for (const r of this.getTelemetry(ref, variables)) {
+      const k = variables.findIndex((v) => v.toLowerCase() === r.variable.toLowerCase());
+      let row = byTs.get(r.ts);
+      if (!row) byTs.set(r.ts, (row = new Array<number>(V).fill(NaN)));
+      row[k] = r.value;
+    }
+    return [...byTs.entries()]
+      .sort((a, c) => (a[0] < c[0] ? -1 : 1))
+      .filter((e) => e[1].every(Number.isFinite))
+      .map(([t, values]) => ({ ts: ms(t), values }));
   }
 
   // ---------------------------------------------------------------- PAT
@@ -892,4 +896,16 @@ export class AnalyticsService {
       .run(id, o.lifecycle ?? null, o.strain ?? null, o.media ?? null, o.scale_liters ?? null, o.operator ?? null, o.tags ? JSON.stringify(o.tags) : null);
     return this.getBatch(id);
   }
+}
+
+/** A stored profile document as the library's GoldenProfile, without the grid rows whose mean is incomplete. */
+export function profileFromDoc(doc: GoldenProfileDoc): GoldenProfile {
+  const keep = doc.mean.map((row) => row.every((v) => v !== null && Number.isFinite(v)));
+  return {
+    variables: doc.variables,
+    elapsedHours: doc.elapsed_hours.filter((_, i) => keep[i]),
+    mean: doc.mean.filter((_, i) => keep[i]) as number[][],
+    std: doc.std.filter((_, i) => keep[i]).map((r) => r.map((v) => v ?? NaN)),
+    sourceRuns: doc.source_batch_ids,
+  };
 }

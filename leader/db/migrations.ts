@@ -4,7 +4,7 @@
  * later migrations add Colony's own tables. Never edit a shipped migration; add a new one.
  */
 import type Database from 'better-sqlite3';
-import { analyticsMigrationSql } from '../batches/schema.js';
+import { analyticsMigrationSql, liveScoreMigrationSql } from '../batches/schema.js';
 
 const TS_COLS = 'experiment TEXT NOT NULL, pioreactor_unit TEXT NOT NULL, timestamp TEXT NOT NULL';
 
@@ -147,6 +147,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 2, description: 'Colony: outbox watermarks, per-minute rollup, audit, ingest stats', sql: colonySchema() },
   { version: 3, description: 'Colony: leader-hosted automations, their dose steps, experiment profile runs', sql: automationsSchema() },
   { version: 4, description: 'Colony analytics: batches, telemetry, assays, phases, metrics, golden profiles, scores, lineage; cluster runs as batches', sql: analyticsMigrationSql() },
+  { version: 5, description: 'Colony analytics: a golden profile per experiment, running scores', sql: liveScoreMigrationSql() },
 ];
 
 /** Apply every migration above the database's user_version, each in its own transaction. */

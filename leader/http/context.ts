@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { Clock } from '../../shared/clock.js';
 import type { ColonyConfig } from '../../shared/config/index.js';
 import type { ColonyLogger } from '../../shared/logger.js';
+import type { LiveScoreService } from '../batches/live-scores.js';
 import type { Broker } from '../broker/broker.js';
 import type { Db } from '../db/open.js';
 import type { IngestService } from '../ingest/service.js';
@@ -37,6 +38,8 @@ export interface LeaderContext {
   units: UnitRequestClient;
   /** Leader-hosted jobs (automations issue); null until registered. */
   leaderJobs: LeaderJobs | null;
+  /** Running golden-batch scores (absent in tests that build a bare context). */
+  liveScores?: LiveScoreService | null;
   clock: Clock;
   log: ColonyLogger;
   config: ColonyConfig;

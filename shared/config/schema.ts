@@ -191,6 +191,8 @@ export const SECTIONS = {
     ingest_batch_ms: int(100),
     ingest_batch_rows: int(250),
     max_mqtt_connections: int(500),
+    /** How often runs are scored against their experiment's golden profile (0 disables). */
+    live_score_interval_seconds: int(60),
   }),
   /** Colony: periodic leader work (node-cron expressions; empty disables). */
   schedules: z.strictObject({
