@@ -1,0 +1,247 @@
+// The Analytics page (issue 11) in Debian's chromium, driven by playwright-core, against an in-process leader
+// with one live sim agent (so the catalogue holds a live cluster run) and the SporeDB demo CSVs imported through
+// /api/analytics/import (one more through the page's own import form): the catalogue lists the live run and the
+// imports, search and filters narrow it; the glucose batch shows lag, exponential and stationary phases and a mu;
+// a golden profile of glucose + xylose is drawn over the runs and scores batches; the live run shows its
+// od_filtered; the page fits a tablet. No console errors. Screenshots go to test/artifacts/analytics-*.png.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { waitFor } from '../../bench/fleet.js';
+import type { LeaderHandle } from '../../leader/leader.js';
+import { webRoot } from '../../leader/api/web.js';
+import { CLI, makeDataDir, startTestLeader, unitCred } from '../leader/cluster.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'test', 'artifacts');
+const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'sporedb-demo');
+const LAUNCH = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+};
+const UNIT = 'u1';
+const RUN_ID = `run:exp1:${UNIT}`;
+
+function skipReason(): string | null {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
+  if (!existsSync(CLI)) return `${CLI} is missing (npm run build)`;
+  if (webRoot() === null) return 'dist/web is not built (npm run build)';
+  return null;
+}
+
+function startAgent(url: string, unit: string): ChildProcess {
+  const dir = mkdtempSync(join(tmpdir(), `colony-analytics-web-${unit}-`));
+  const config = join(dir, 'config.ini');
+  writeFileSync(config, ['[od_reading.config]', 'samples_per_second=2', '[growth_rate_calculating.config]', 'samples_for_od_statistics=3', ''].join('\n'));
+  return spawn(process.execPath, [CLI, 'agent', '--unit', unit, '--backend', 'sim', '--broker', url, '--experiment', 'exp1', '--start', 'od_reading,growth_rate_calculating', '--data-dir', dir, '--config', config], {
+    stdio: 'ignore',
+    env: { ...process.env, COLONY_MQTT_USERNAME: unit, COLONY_MQTT_PASSWORD: unitCred(unit).password, COLONY_LOG_LEVEL: 'warn' },
+  });
+}
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
+  const r = await fetch(base + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return r;
+}
+
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url ?? ''})`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return errors;
+}
+
+/** Whether `want` appears in `got` in this order (other phases may sit between). */
+function inOrder(got: string[], want: string[]): boolean {
+  let i = 0;
+  for (const p of got) if (p === want[i]) i++;
+  return i === want.length;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `analytics-${name}.png`), fullPage: true });
+
+describe('analytics page in chromium', function () {
+  this.timeout(60_000);
+  let leader: LeaderHandle | undefined;
+  let agent: ChildProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let errors: string[] = [];
+  let base: string;
+  const ids: Record<string, string> = {};
+
+  const rowOf = (name: string) => page.locator('#batches tbody tr', { has: page.getByRole('button', { name, exact: true }) });
+  const scoreOf = async () => Number(await page.locator('#score-result .score').getAttribute('data-score'));
+
+  before(async function () {
+    const why = skipReason();
+    if (why) {
+      console.warn(`    analytics page tests skipped: ${why}`);
+      this.skip();
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    leader = await startTestLeader(makeDataDir([unitCred(UNIT)]));
+    base = leader.httpUrl;
+    await api(base, 'POST', '/api/experiments', { experiment: 'exp1', description: 'analytics page test' });
+    await api(base, 'PUT', '/api/workers', { pioreactor_unit: UNIT, model_name: 'pioreactor_40ml', model_version: '1.5' });
+    await api(base, 'PUT', '/api/experiments/exp1/workers', { pioreactor_unit: UNIT });
+    agent = startAgent(leader.broker.url, UNIT);
+    for (const name of ['glucose', 'xylose']) {
+      const content = readFileSync(join(FIXTURES, `abpdu_rt_${name}_001.csv`), 'utf8');
+      const [r] = (await (await api(base, 'POST', '/api/analytics/import', { name, format: 'csv', content })).json()) as { batch_id: string }[];
+      ids[name] = r!.batch_id;
+    }
+    browser = await chromium.launch(LAUNCH);
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    errors = watchErrors(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
+    await leader?.stop();
+  });
+
+  afterEach(function () {
+    const e = errors.splice(0);
+    if (e.length && this.currentTest?.state === 'passed') assert.fail(`console errors: ${e.join('\n')}`);
+  });
+
+  it('catalogue: lists the live cluster run and the imports; search and filters narrow the rows', async () => {
+    await page.goto(`${base}/#/analytics`);
+    await page.locator('.page-analytics[data-ready="1"]').waitFor();
+    const run = page.locator(`#batches tr[data-batch-id="${RUN_ID}"]`);
+    await run.waitFor();
+    assert.match((await run.textContent()) ?? '', /exp1\/u1.*Live cluster run.*running/);
+    for (const n of ['glucose', 'xylose']) assert.equal(await page.locator(`#batches tr[data-batch-id="${ids[n]}"][data-source="import"]`).count(), 1);
+    const rows = page.locator('#batches tbody tr[data-batch-id]');
+    assert.equal(await rows.count(), 3);
+
+    await page.getByLabel('Search').fill('GLUC');
+    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.batchId)), [ids.glucose]);
+    assert.match((await page.locator('#batch-count').textContent()) ?? '', /^1 of 3 batches/);
+    await page.getByLabel('Search').fill('exp1');
+    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.batchId)), [RUN_ID]);
+    await page.getByLabel('Search').fill('no such batch');
+    await page.locator('#batches tbody td', { hasText: 'No batch matches.' }).waitFor();
+    await page.getByLabel('Search').fill('');
+
+    await page.getByLabel('Source').selectOption('import');
+    assert.equal(await rows.count(), 2);
+    assert.equal(await run.count(), 0);
+    await page.getByLabel('Source').selectOption('cluster');
+    assert.equal(await rows.count(), 1);
+    await page.getByLabel('Source').selectOption('');
+    await page.getByLabel('Lifecycle').selectOption('inoculated');
+    assert.equal(await rows.count(), 2);
+    await page.getByLabel('Lifecycle').selectOption('running');
+    assert.equal(await rows.count(), 1);
+    await run.waitFor();
+    await page.getByLabel('Lifecycle').selectOption('');
+    assert.equal(await rows.count(), 3);
+  });
+
+  it('imports a CSV from the page as a new batch', async () => {
+    await page.locator('.an-import summary').click();
+    await page.getByLabel('CSV or Excel file').setInputFiles(join(FIXTURES, 'abpdu_rt_hydrolysate_001.csv'));
+    assert.equal(await page.getByLabel('Batch name').inputValue(), 'abpdu_rt_hydrolysate_001');
+    await page.getByLabel('Batch name').fill('hydrolysate');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('#import-result', { hasText: /Imported hydrolysate \(\d+ rows\)/ }).waitFor();
+    await rowOf('hydrolysate').waitFor();
+    assert.equal(await page.locator('#batches tbody tr[data-batch-id]').count(), 4);
+    await shot(page, 'catalogue');
+  });
+
+  it('a batch (chosen from the keyboard): the glucose run shows lag, exponential and stationary phases and a mu', async () => {
+    await page.getByRole('button', { name: 'glucose', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#batch-title', { hasText: 'Batch glucose' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'batch-title');
+    assert.equal(await rowOf('glucose').getAttribute('class'), 'an-selected');
+    await page.locator('#phases tbody tr[data-phase]').first().waitFor();
+    assert.equal(await page.getByLabel('Signal').inputValue(), 'OD600');
+    const phases = await page.locator('#phases tbody tr[data-phase]').evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.phase!));
+    assert.ok(inOrder(phases, ['lag', 'exponential', 'stationary']), phases.join(','));
+    const mu = Number(await page.locator('#metrics tr[data-phase="exponential"] td.mu').first().textContent());
+    assert.ok(mu > 0.05 && mu < 2, `mu ${mu}`);
+    const chart = page.locator('#chart-batch');
+    assert.equal(await chart.locator('canvas').count(), 1);
+    assert.ok(Number(await chart.getAttribute('data-points')) > 800);
+    assert.match((await page.locator('#batch-meta').textContent()) ?? '', /Imported/);
+    assert.match((await page.locator('#score-result').textContent()) ?? '', /Build a golden profile/);
+    await shot(page, 'batch');
+  });
+
+  it('golden profile: glucose + xylose drawn over the runs, and scores of the selected batches against it', async () => {
+    await page.getByLabel('Compare glucose').check();
+    await page.getByLabel('Compare xylose').check();
+    await page.locator('#compare-list', { hasText: /^Comparing 2: glucose.*, xylose/ }).waitFor();
+    const od = page.locator('#golden-form').getByLabel('OD600', { exact: true });
+    await od.waitFor();
+    assert.equal(await od.isChecked(), true);
+    await page.locator('#golden-form').getByLabel('ph', { exact: true }).check();
+    await page.getByRole('button', { name: 'Build golden profile' }).click();
+    await page.locator('#golden-status', { hasText: /^Built / }).waitFor();
+    await page.locator('#overlay-1 canvas').waitFor();
+    assert.equal(await page.locator('#overlay .chart canvas').count(), 2);
+    const lines = (await page.locator('#overlay-0').getAttribute('data-series'))!.split('\n');
+    assert.deepEqual(lines, ['mean + 1 sd', 'mean − 1 sd', 'golden mean', 'glucose', 'xylose']);
+    assert.match((await page.locator('#golden-summary').textContent()) ?? '', /OD600, ph over 2 runs/);
+
+    await page.getByRole('button', { name: 'Score', exact: true }).click();
+    await page.locator('#score-result .score').waitFor();
+    const glucose = await scoreOf();
+    assert.ok(glucose > 0 && glucose <= 100, `score ${glucose}`);
+    await page.locator('#golden-scores li', { hasText: 'glucose: score' }).waitFor();
+
+    await page.getByRole('button', { name: 'hydrolysate', exact: true }).click();
+    await page.locator('#batch-title', { hasText: 'Batch hydrolysate' }).waitFor();
+    await page.locator('#phases tbody tr[data-phase]').first().waitFor();
+    await page.getByRole('button', { name: 'Score', exact: true }).click();
+    await page.locator('#score-result .score').waitFor();
+    const hydrolysate = await scoreOf();
+    assert.ok(hydrolysate < glucose, `hydrolysate ${hydrolysate} should score below glucose ${glucose}`);
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('#overlay-0')?.dataset.lines === '6');
+    assert.match((await page.locator('#overlay-0').getAttribute('data-series')) ?? '', /hydrolysate \(scored\)$/);
+    await page.locator('#golden').scrollIntoViewIfNeeded();
+    await shot(page, 'golden');
+  });
+
+  it('the live run: shows its od_filtered from the cluster tables', async () => {
+    const l = leader!;
+    await waitFor(
+      () => (l.ctx.db.prepare("SELECT count(*) AS n FROM od_readings_filtered WHERE experiment = 'exp1'").get() as { n: number }).n >= 3,
+      40_000,
+      'od_filtered readings from u1',
+    );
+    await page.getByRole('button', { name: 'exp1/u1', exact: true }).click();
+    await page.locator('#batch-title', { hasText: 'Batch exp1/u1' }).waitFor();
+    await page.locator('#batch-status', { hasText: /samples of od_filtered|Phases and metrics:/ }).waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByLabel('Signal').inputValue(), 'od_filtered');
+    assert.ok(Number(await page.locator('#chart-batch').getAttribute('data-points')) >= 3);
+    assert.match((await page.locator('#batch-meta').textContent()) ?? '', /Live cluster run/);
+  });
+
+  it('fits a tablet-width viewport without horizontal page scrolling', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    // away and back: a fresh page, which finds the golden profile built above through this browser's list
+    await page.goto(`${base}/#/experiments`);
+    await page.locator('.page-experiments[data-ready="1"]').waitFor();
+    await page.goto(`${base}/#/analytics`);
+    await page.locator('.page-analytics[data-ready="1"]').waitFor();
+    await page.getByRole('button', { name: 'glucose', exact: true }).click();
+    await page.locator('#phases tbody tr[data-phase]').first().waitFor();
+    await page.locator('#overlay-0 canvas').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `the page overflows by ${overflow}px at 768px`);
+    await shot(page, 'tablet');
+  });
+});
