@@ -3,7 +3,8 @@
  * Folders, in order: the built-in ones shipped with the package (`leader/descriptors/<kind>`, found from the
  * package root so `dist/` finds them too), then `<dataDir>/ui/<kind>`, then `<dataDir>/plugins/ui/<kind>`.
  * Within a folder files are read sorted by name; entries are deduplicated by their key (a later file wins
- * but keeps the first position). Invalid files are skipped and logged.
+ * but keeps the first position). Invalid files are skipped and logged. Dosing automation plugins add their own
+ * descriptors after the files.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { LeaderContext } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
+import { listDosingDescriptors } from '../automations/services.js';
 import { builtinDescriptorDir } from './admin-util.js';
 
 export function descriptorDirs(ctx: LeaderContext, kind: string): string[] {
@@ -115,9 +117,14 @@ export const descriptorRoutes = (ctx: LeaderContext): FastifyPluginAsync => asyn
   app.get<{ Params: { type: string } }>('/api/automations/descriptors/:type', async (req, reply) => {
     const t = req.params.type;
     if (!AUTOMATION_TYPES.includes(t)) throw new ApiError(400, 'Not a valid automation type');
-    return reply
-      .header('Cache-Control', 'public, max-age=5')
-      .send(loadDescriptors(ctx, descriptorDirs(ctx, join('automations', t)), AutomationDescriptor, 'automation_name'));
+    const list: Record<string, unknown>[] = loadDescriptors(ctx, descriptorDirs(ctx, join('automations', t)), AutomationDescriptor, 'automation_name');
+    // Dosing automation plugins loaded by the leader (docs/plugins/) bring their own descriptor; a YAML file of
+    // the same automation_name (e.g. in <dataDir>/ui) still wins.
+    if (t === 'dosing') {
+      const known = new Set(list.map((d) => d.automation_name));
+      for (const d of listDosingDescriptors(ctx)) if ('source' in d && !known.has(d.automation_name)) list.push(d);
+    }
+    return reply.header('Cache-Control', 'public, max-age=5').send(list);
   });
   app.get('/api/charts/descriptors', async (_req, reply) =>
     reply.header('Cache-Control', 'public, max-age=5').send(loadDescriptors(ctx, descriptorDirs(ctx, 'charts'), ChartDescriptor, 'chart_key')),

@@ -8,8 +8,10 @@
  *   { name: 'my_auto', kind: 'dosing', settings: <zod object>, settable?: string[], descriptor: {...},
  *     create(host, settings, opts, sdk) => DosingAutomation }
  *
- * `sdk` carries the framework (`DosingAutomation`, `event`, `Pid`, `JobRequiredError`), so a plugin needs no
- * import of Colony's files. A module that fails to load or to validate is skipped with a log line naming it.
+ * `sdk` carries the framework (`DosingAutomation`, `event`, `Pid`, `JobRequiredError`, and zod as `z`), so a
+ * plugin needs no import of Colony's files. A module may also export (as `default`) a FUNCTION `(sdk) => object
+ * | object[]`: then even its settings schema is built with the sdk's zod, and a single `.mjs` file dropped in
+ * the folder needs no node_modules of its own (docs/plugins.md). A module that fails to load or to validate is skipped with a log line naming it.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
@@ -24,7 +26,7 @@ import { pidMorbidostat } from './pid_morbidostat.js';
 import { silent } from './silent.js';
 import { turbidostat } from './turbidostat.js';
 
-export const sdk = { DosingAutomation, event, Pid, JobRequiredError };
+export const sdk = { DosingAutomation, event, Pid, JobRequiredError, z };
 export type PluginSdk = typeof sdk;
 
 export interface RegisteredAutomation extends DosingAutomationClass {
@@ -122,7 +124,8 @@ export class AutomationRegistry {
     for (const e of entries) {
       try {
         const mod = (await import(pathToFileURL(e.path).href)) as Record<string, unknown>;
-        const list: unknown[] = Array.isArray(mod.automations) ? mod.automations : [mod.default ?? mod.automation];
+        const exported = typeof mod.default === 'function' ? (mod.default as (s: PluginSdk) => unknown)(sdk) : undefined;
+        const list: unknown[] = exported !== undefined ? (Array.isArray(exported) ? exported : [exported]) : Array.isArray(mod.automations) ? mod.automations : [mod.default ?? mod.automation];
         for (const obj of list) {
           const err = this.register(obj, e.source);
           if (err) this.fail(e.source, err);

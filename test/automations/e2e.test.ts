@@ -1,9 +1,11 @@
 // End to end: the leader and one real sim agent (child process, built CLI). A turbidostat started through
 // ctx.leaderJobs.run doses through the agent's pumps.dose: dosing_events rows appear, the automation's $state
-// shows under the unit's topics, and it turns `lost` when the automation's connection is dropped hard.
+// shows under the unit's topics, and it turns `lost` when the automation's connection is dropped hard. And the
+// plugin contract: docs/plugins/pulse_feed.mjs, dropped into <dataDir>/plugins/, is discovered at start, its
+// descriptor is served, and it doses through the /api job route like a built-in.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -32,7 +34,11 @@ describe('dosing automation on the leader, end to end with a sim agent', functio
   let agent: { child: ChildProcess; output: () => string };
 
   before(async () => {
-    leader = await startTestLeader(makeDataDir([unitCred('u1')], '[dosing_automation.config]\npause_between_subdoses_seconds=0.2\n'));
+    const dir = makeDataDir([unitCred('u1')], '[dosing_automation.config]\npause_between_subdoses_seconds=0.2\n');
+    mkdirSync(join(dir, 'plugins'));
+    copyFileSync(join('docs', 'plugins', 'pulse_feed.mjs'), join(dir, 'plugins', 'pulse_feed.mjs'));
+    writeFileSync(join(dir, 'plugins', 'broken.mjs'), 'export default { name: "Not Valid", kind: "dosing" };\n');
+    leader = await startTestLeader(dir);
     leader.ctx.db.prepare("INSERT INTO experiments VALUES ('exp1', '2026-01-01T00:00:00.000Z', '')").run();
     agent = startAgent(leader.broker.url, 'u1');
   });
@@ -68,5 +74,31 @@ describe('dosing automation on the leader, end to end with a sim agent', functio
     job.crashForTest();
     await waitFor(() => seen[seen.length - 1] === 'lost', 10_000, `lost after a hard drop: ${seen.join(',')}`);
     await watcher.endAsync();
+  });
+
+  it('loads a plugin automation from <dataDir>/plugins, serves its descriptor, and runs it through the /api', async () => {
+    const d = await leader.app.inject({ method: 'GET', url: '/api/automations/descriptors/dosing' });
+    const descriptors = JSON.parse(d.body) as Array<{ automation_name: string; source?: string; fields: Array<{ key: string }> }>;
+    const pulse = descriptors.find((x) => x.automation_name === 'pulse_feed');
+    assert.ok(pulse, `pulse_feed among ${descriptors.map((x) => x.automation_name).join(', ')}`);
+    assert.equal(pulse.source, 'pulse_feed.mjs');
+    assert.deepEqual(
+      pulse.fields.map((f) => f.key),
+      ['pulse_ml', 'every_minutes'],
+    );
+    assert.ok(!descriptors.some((x) => x.automation_name === 'Not Valid'), 'the invalid plugin is skipped');
+
+    await leader.ctx.leaderJobs!.stop('u1', 'exp1', 'dosing_automation');
+    await leader.app.inject({ method: 'PUT', url: '/api/workers', payload: { pioreactor_unit: 'u1' } });
+    await leader.app.inject({ method: 'PUT', url: '/api/experiments/exp1/workers', payload: { pioreactor_unit: 'u1' } });
+    const run = await leader.app.inject({
+      method: 'POST',
+      url: '/api/workers/u1/jobs/run/job_name/dosing_automation/experiments/exp1',
+      payload: { options: { automation_name: 'pulse_feed', pulse_ml: 0.2, every_minutes: 0.05 } },
+    });
+    assert.ok(run.statusCode < 300, run.body);
+    const rows = () => (leader.ctx.db.prepare("SELECT count(*) AS n FROM dosing_events WHERE pioreactor_unit = 'u1' AND event = 'add_media' AND source_of_event = 'dosing_automation:pulse_feed'").get() as { n: number }).n;
+    await waitFor(() => rows() >= 2, 60_000, `two pulses of media (agent: ${agent.output().slice(-1000)})`);
+    await leader.ctx.leaderJobs!.stop('u1', 'exp1', 'dosing_automation');
   });
 });
