@@ -20,6 +20,8 @@ export interface Band {
 export interface Marker {
   at: number;
   label: string;
+  /** Line colour (default vermillion). */
+  colour?: string;
 }
 
 const secs = (iso: string) => Date.parse(iso) / 1000;
@@ -98,9 +100,9 @@ export class TimeChart {
             const { ctx } = u;
             const { top, height } = u.bbox;
             ctx.save();
-            ctx.strokeStyle = '#D55E00';
             ctx.setLineDash([4, 3]);
             for (const m of this.markers) {
+              ctx.strokeStyle = m.colour ?? '#D55E00';
               const x = u.valToPos(m.at, 'x', true);
               ctx.beginPath();
               ctx.moveTo(x, top);

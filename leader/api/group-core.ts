@@ -2,6 +2,7 @@
 import type { ResourcePlugin } from '../http/app.js';
 import { bioreactorRoutes } from './bioreactor.js';
 import { discoverRoutes } from './discover.js';
+import { dosingEventRoutes } from './dosing-events.js';
 import { experimentRoutes } from './experiments.js';
 import { jobRoutes } from './jobs.js';
 import { logRoutes } from './logs.js';
@@ -16,6 +17,7 @@ export const CORE_RESOURCES: ResourcePlugin[] = [
   experimentRoutes,
   unitLabelRoutes,
   mediaRateRoutes,
+  dosingEventRoutes,
   workerRoutes,
   discoverRoutes,
   modelRoutes,

@@ -17,6 +17,7 @@ const tsNonEmpty = ts.refine((b) => b.series.length > 0, 'has series');
 const fanout = (v: z.ZodType) => z.record(z.string(), v.nullable());
 const rate = z.strictObject({ altMediaRate: z.number(), mediaRate: z.number() });
 const BC = '$broadcast';
+const dosingEvent = z.strictObject({ pioreactor_unit: z.string(), timestamp: z.string(), event: z.string(), volume_change_ml: z.number(), source_of_event: z.string().nullable() });
 
 export const CORE_FIXTURES: FixtureRow[] = [
   // §2.1 experiments
@@ -34,6 +35,11 @@ export const CORE_FIXTURES: FixtureRow[] = [
   { method: 'GET', template: '/api/experiments/{experiment}/historical_worker_assignments', path: '/api/experiments/exp1/historical_worker_assignments', status: 200, shape: z.array(z.strictObject({ pioreactor_unit: z.string(), experiment: z.string(), is_currently_assigned_to_experiment: z.number() })) },
   { method: 'GET', template: '/api/experiments/{experiment}/media_rates', path: '/api/experiments/exp1/media_rates', status: 200, shape: z.strictObject({ unit1: rate, unit2: rate, all: rate }).refine((r) => Math.abs(r.all.mediaRate - 1.5) < 1e-9 && Math.abs(r.unit1.altMediaRate - 0.2) < 1e-9) },
   { method: 'GET', template: '/api/experiments/{experiment}/media_rates', path: '/api/experiments/exp0/media_rates', status: 200, shape: z.strictObject({ all: rate }) },
+  // Colony: the dashboard's dosing markers
+  { method: 'GET', template: '/api/experiments/{experiment}/dosing_events', path: '/api/experiments/exp1/dosing_events', status: 200, shape: z.array(dosingEvent).min(2).refine((a) => a.every((r, i) => i === 0 || a[i - 1].timestamp <= r.timestamp), 'oldest first') },
+  { method: 'GET', template: '/api/experiments/{experiment}/dosing_events', path: '/api/experiments/exp1/dosing_events?limit=1', status: 200, shape: z.array(dosingEvent).length(1) },
+  { method: 'GET', template: '/api/experiments/{experiment}/dosing_events', path: '/api/experiments/exp0/dosing_events', status: 200, shape: z.array(dosingEvent).length(0) },
+  { method: 'GET', template: '/api/experiments/{experiment}/dosing_events', path: '/api/experiments/exp1/dosing_events?lookback=-1', status: 400 },
   { method: 'GET', template: '/api/experiments/{experiment}/experiment_profiles/recent', path: '/api/experiments/exp1/experiment_profiles/recent', status: 200, shape: z.array(z.strictObject({ started_at: z.string(), experiment_profile_name: z.string(), experiment: z.string() })).length(1) },
   { method: 'GET', template: '/api/experiments/{experiment}/experiment_profiles/running', path: '/api/experiments/exp1/experiment_profiles/running', status: 200, shape: z.array(z.unknown()).length(0) },
   // §2.2 workers and units

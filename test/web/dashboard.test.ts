@@ -141,6 +141,16 @@ describe('dashboard in chromium', function () {
     await shot(page, 'overview');
   });
 
+  it('overview: a media dose by a unit shows as a marker on the OD charts', async () => {
+    await api(base, 'POST', '/api/workers/u1/jobs/run/job_name/add_media/experiments/exp1', { options: { ml: 0.5 } });
+    const l = leader!;
+    await waitFor(() => (l.ctx.db.prepare("SELECT count(*) AS n FROM dosing_events WHERE experiment = 'exp1' AND event = 'add_media'").get() as { n: number }).n > 0, 30_000, 'the dose stored');
+    await page.locator('#refresh-now').click();
+    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#chart-od_readings_filtered')?.dataset.markers ?? 0) >= 1, undefined, { timeout: 20_000 });
+    assert.equal(await page.locator('#chart-temperature_readings').getAttribute('data-markers'), '0');
+    assert.match((await page.locator('#dose-markers').textContent()) ?? '', /1 media dose/);
+  });
+
   it('units: live job states; stirring starts (ready), takes a new target RPM, and stops (disconnected)', async () => {
     await page.goto(`${base}/#/units`);
     const card = page.locator('article.unit[data-unit="u1"]');

@@ -1,11 +1,12 @@
 /**
  * Overview of the current experiment: OD, normalised OD, growth rate and temperature per unit from the
  * time-series routes (re-polled every few seconds, with a lookback control), media rates, detected phases as
- * shaded bands when the leader has `/api/experiments/{e}/phases`.
+ * shaded bands when the leader has `/api/experiments/{e}/phases`, and media doses as dashed vertical markers in
+ * the unit's colour on the OD charts (`/api/experiments/{e}/dosing_events`).
  */
 import { enc, getJson, HttpError } from '../api.js';
 import { h, toast } from '../dom.js';
-import { TimeChart, unitColours, type Band, type SeriesBody } from '../chart.js';
+import { TimeChart, unitColours, type Band, type Marker, type SeriesBody } from '../chart.js';
 import type { Page } from '../main.js';
 
 const CHARTS = [
@@ -59,10 +60,11 @@ export const renderOverview: Page = async (root, ctx) => {
   const media = h('dl', { class: 'media', id: 'media-rates' });
   const status = h('span', { class: 'muted', 'aria-live': 'off', id: 'refreshed' });
   const refresh = h('button', { type: 'button', id: 'refresh-now' }, 'Refresh now');
+  const markers = h('span', { class: 'muted', id: 'dose-markers' });
   root.append(
     h('p', { class: 'summary' }, h('strong', {}, e), ctx.exp.description ? ` — ${ctx.exp.description}` : '', ` · created ${new Date(ctx.exp.created_at).toLocaleString()} · units: ${units.join(', ') || 'none assigned'}`),
     h('div', { class: 'toolbar' }, h('label', { for: 'lookback' }, 'Look back'), select, refresh, status),
-    h('section', { class: 'card', 'aria-label': 'Media rates' }, h('h2', {}, 'Dosing (last 24 h)'), media),
+    h('section', { class: 'card', 'aria-label': 'Media rates' }, h('h2', {}, 'Dosing (mL/h over the last 3 h)'), media, markers),
   );
   const grid = h('div', { class: 'charts' });
   root.append(grid);
@@ -79,12 +81,15 @@ export const renderOverview: Page = async (root, ctx) => {
     if (busy || stopped) return;
     busy = true;
     try {
-      const bands = await loadPhases(e);
+      const [bands, doses] = await Promise.all([loadPhases(e), loadDoses(e, lookback, colour)]);
+      markers.textContent = doses.length ? `${doses.length} media dose${doses.length === 1 ? "" : "s"} marked on the OD charts` : '';
       await Promise.all(
         charts.map(async ({ spec, chart }) => {
           const body = await getJson<SeriesBody>(`/api/experiments/${enc(e)}/time_series/${spec.source}?lookback=${lookback}&target_points=${spec.target}`);
           if (stopped) return;
           chart.bands = bands;
+          chart.markers = spec.source.startsWith('od_') ? doses : [];
+          chart.el.dataset.markers = String(chart.markers.length);
           chart.update(body);
         }),
       );
@@ -121,6 +126,21 @@ export const renderOverview: Page = async (root, ctx) => {
     charts.forEach(({ chart }) => chart.destroy());
   };
 };
+
+interface DosingEvent {
+  pioreactor_unit: string;
+  timestamp: string;
+  event: string;
+  volume_change_ml: number;
+}
+
+/** Media and alt-media additions in the lookback window, as chart markers in the unit's colour. */
+async function loadDoses(e: string, lookbackHours: number, colour: (unit: string) => string): Promise<Marker[]> {
+  const rows = await getJson<DosingEvent[]>(`/api/experiments/${enc(e)}/dosing_events?lookback=${Math.min(lookbackHours, 1_000_000)}&limit=2000`);
+  return rows
+    .filter((r) => r.event === 'add_media' || r.event === 'add_alt_media')
+    .map((r) => ({ at: Date.parse(r.timestamp) / 1000, label: `${r.pioreactor_unit} ${r.event} ${r.volume_change_ml} mL`, colour: colour(r.pioreactor_unit) }));
+}
 
 async function loadPhases(e: string): Promise<Band[]> {
   if (phasesRoute === false) return [];
