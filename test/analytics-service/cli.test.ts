@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { ColonyAnalytics } from '../../leader/batches/client.js';
 import { AnalyticsError, type GoldenProfileDoc } from '../../leader/batches/service.js';
 import { CLI, makeDataDir, startTestLeader } from '../leader/cluster.js';
+import { openDatabase } from '../../leader/db/open.js';
+import { DB_FILE } from '../../leader/batches/client.js';
+import { grow, logistic, seedExperiment, stalled } from './growing-runs.js';
 
 const FIX = join(process.cwd(), 'test', 'fixtures', 'sporedb-demo');
 const RUNS = ['glucose', 'xylose', 'hydrolysate'];
@@ -90,6 +93,36 @@ describe('analytics CLI (built) on a local data dir', function () {
 
 describe('ColonyAnalytics against an in-process leader (/api/analytics)', function () {
   this.timeout(120_000);
+
+  it('chooses a golden profile for an experiment and shows each unit\'s running score (use-golden, scores)', () => {
+    const dd = mkdtempSync(join(tmpdir(), 'colony-analytics-live-'));
+    const db = openDatabase(join(dd, DB_FILE));
+    seedExperiment(db, 'ref', ['u1', 'u2']);
+    seedExperiment(db, 'live', ['u1', 'u2']);
+    grow(db, 'ref', 'u1', (h) => logistic(h, 3), 0, 24);
+    grow(db, 'ref', 'u2', (h) => logistic(h, 3.5, 0.55), 0, 24);
+    grow(db, 'live', 'u1', (h) => logistic(h, 3.2), 0, 12);
+    grow(db, 'live', 'u2', stalled, 0, 12);
+    db.close();
+    const profile = join(dd, 'ref.json');
+    const g = cli(['golden', 'run:ref:u1', 'run:ref:u2', '--variables', 'od_filtered', '--signal', 'od_filtered', '--resolution', '30', '--name', 'reference runs', '--out', profile, '--data-dir', dd]);
+    assert.equal(g.code, 0, g.err);
+    const none = cli(['scores', 'live', '--data-dir', dd]);
+    assert.equal(none.code, 1);
+    assert.match(none.err, /no golden profile is chosen for live/);
+    assert.equal(cli(['use-golden', profile, '--data-dir', dd]).code, 2, '--experiment is required');
+    const use = cli(['use-golden', profile, '--experiment', 'live', '--data-dir', dd]);
+    assert.equal(use.code, 0, use.err);
+    assert.match(use.out, /runs of live are now scored against reference runs/);
+    const s = cli(['scores', 'live', '--now', '--json', '--data-dir', dd]);
+    assert.equal(s.code, 0, s.err);
+    const units = (JSON.parse(s.out) as { units: { pioreactor_unit: string; score: number }[] }).units;
+    const score = (u: string) => units.find((x) => x.pioreactor_unit === u)!.score;
+    assert.ok(score('u1') > score('u2'), `u1 ${score('u1')} vs stalled u2 ${score('u2')}`);
+    const table = cli(['scores', 'live', '--data-dir', dd]);
+    assert.match(table.out, /PIOREACTOR_UNIT +SCORE/);
+    assert.match(table.out, /u2/);
+  });
 
   it('does the same operations remotely, with the same shapes and errors', async () => {
     const fx = copyFixtures();

@@ -12,13 +12,8 @@ import { binTrajectory, scoreSoFar, type GoldenProfile } from '../../leader/anal
 import { LiveScoreService } from '../../leader/batches/live-scores.js';
 import type { LeaderHandle } from '../../leader/leader.js';
 import { LEADER, makeDataDir, startTestLeader } from '../leader/cluster.js';
+import { grow as growIn, H, logistic, stalled, T0 } from './growing-runs.js';
 
-const T0 = Date.parse('2026-03-01T00:00:00.000Z');
-const H = 3_600_000;
-/** Normalised OD of a culture: flat for `lag` hours, then logistic growth at `mu` to a capacity of 20. */
-const logistic = (h: number, lag: number, mu = 0.6) => (h < lag ? 1 : 20 / (1 + 19 * Math.exp(-mu * (h - lag))));
-/** A run that never takes off: a slow drift down. */
-const stalled = (h: number) => 1 - 0.01 * h;
 
 describe('running scores against a golden profile', function () {
   this.timeout(60_000);
@@ -74,13 +69,7 @@ describe('running scores against a golden profile', function () {
       const r = await leader.app.inject({ method, url, payload: payload as object | undefined });
       return { status: r.statusCode, body: r.body ? (JSON.parse(r.body) as unknown) : null };
     };
-    /** Normalised OD every 5 minutes from hour `from` to `to` of a run that started at T0. */
-    const grow = (exp: string, unit: string, f: (h: number) => number, from: number, to: number) => {
-      const ins = leader.ctx.db.prepare('INSERT INTO od_readings_filtered (experiment, pioreactor_unit, timestamp, normalized_od_reading) VALUES (?, ?, ?, ?)');
-      leader.ctx.db.transaction(() => {
-        for (let h = from; h < to; h += 1 / 12) ins.run(exp, unit, formatTimestamp(T0 + h * H), f(h));
-      })();
-    };
+    const grow = (exp: string, unit: string, f: (h: number) => number, from: number, to: number) => growIn(leader.ctx.db, exp, unit, f, from, to);
 
     before(async () => {
       leader = await startTestLeader(makeDataDir([], '[leader]\nlive_score_interval_seconds=0\n'));
