@@ -5,6 +5,7 @@ import { discoverRoutes } from './discover.js';
 import { dosingEventRoutes } from './dosing-events.js';
 import { experimentRoutes } from './experiments.js';
 import { jobRoutes } from './jobs.js';
+import { liveRoutes } from './live.js';
 import { logRoutes } from './logs.js';
 import { mediaRateRoutes } from './media-rates.js';
 import { modelRoutes } from './models.js';
@@ -26,4 +27,5 @@ export const CORE_RESOURCES: ResourcePlugin[] = [
   timeSeriesRoutes,
   logRoutes,
   bioreactorRoutes,
+  liveRoutes,
 ];
