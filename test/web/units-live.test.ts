@@ -2,7 +2,8 @@
 // page's back (through the /api, and a job stopped over MQTT) shows on the card without a reload, from the live
 // stream; blink answers; an add-media pump action books a dosing event and an overfilling one shows the unit's
 // refusal; a chemostat started from the dosing automation form (built from the descriptors) runs (`ready` on
-// the card, in /api and on the retained MQTT state), takes a changed setting, and stops (`disconnected`).
+// the card, in /api and on the retained MQTT state), takes a changed setting, and stops (`disconnected`); the LED
+// intensity and the temperature target go through the LED and temperature automation forms.
 // Screenshots go to test/artifacts/units-*.png.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -215,5 +216,36 @@ describe('units page: live stream and controls (chromium)', function () {
     const after = await taskResult<Record<string, Array<{ job_name: string }> | null>>(base, 'GET', `/api/workers/${U}/jobs/running`);
     assert.ok(!after[U]?.some((j) => j.job_name === 'dosing_automation'));
     await shot(page, 'automation-stopped');
+  });
+
+  it('LED intensity and temperature target through the LED and temperature automation forms', async () => {
+    const card = page.locator(`article.unit[data-unit="${U}"]`);
+    const led = card.locator('li[data-job="led_automation"]');
+    await page.selectOption(`#auto-${U}-led`, 'light_dark_cycle');
+    await page.fill(`#auto-${U}-led-light_intensity`, '30');
+    await led.getByRole('button', { name: `Start LED automation on ${U}`, exact: true }).click();
+    await led.locator('.state[data-state="ready"]').waitFor({ timeout: 15_000 });
+    // the unit's published LED state, live
+    await page.locator(`#leds-${U}`, { hasText: 'C 30 %, D 30 %' }).waitFor({ timeout: 10_000 });
+    await page.fill(`#auto-${U}-led-light_intensity`, '60');
+    await led.getByRole('button', { name: `Change LED automation on ${U}`, exact: true }).click();
+    await page.locator(`#leds-${U}`, { hasText: 'C 60 %, D 60 %' }).waitFor({ timeout: 10_000 });
+    await page.locator(`#cur-${U}-led_automation-light_intensity`, { hasText: 'now 60' }).waitFor();
+
+    const temp = card.locator('li[data-job="temperature_automation"]');
+    await page.selectOption(`#auto-${U}-temperature`, 'thermostat');
+    await page.fill(`#auto-${U}-temperature-target_temperature`, '35');
+    await temp.getByRole('button', { name: `Start Temperature automation on ${U}`, exact: true }).click();
+    await temp.locator('.state[data-state="ready"]').waitFor({ timeout: 15_000 });
+    await page.locator(`#cur-${U}-temperature_automation-target_temperature`, { hasText: 'now 35' }).waitFor({ timeout: 10_000 });
+    await page.fill(`#auto-${U}-temperature-target_temperature`, '37');
+    await temp.getByRole('button', { name: `Change Temperature automation on ${U}`, exact: true }).click();
+    await page.locator(`#cur-${U}-temperature_automation-target_temperature`, { hasText: 'now 37' }).waitFor({ timeout: 10_000 });
+    await shot(page, 'led-temperature');
+    await led.getByRole('button', { name: `Stop LED automation on ${U}`, exact: true }).click();
+    await temp.getByRole('button', { name: `Stop Temperature automation on ${U}`, exact: true }).click();
+    await led.locator('.state[data-state="disconnected"]').waitFor({ timeout: 15_000 });
+    await temp.locator('.state[data-state="disconnected"]').waitFor({ timeout: 15_000 });
+    await page.locator(`#leds-${U}`, { hasText: 'off' }).waitFor({ timeout: 10_000 });
   });
 });
