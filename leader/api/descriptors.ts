@@ -3,8 +3,9 @@
  * Folders, in order: the built-in ones shipped with the package (`leader/descriptors/<kind>`, found from the
  * package root so `dist/` finds them too), then `<dataDir>/ui/<kind>`, then `<dataDir>/plugins/ui/<kind>`.
  * Within a folder files are read sorted by name; entries are deduplicated by their key (a later file wins
- * but keeps the first position). Invalid files are skipped and logged. Dosing automation plugins add their own
- * descriptors after the files.
+ * but keeps the first position). Invalid files are skipped and logged. Dosing automations are the exception: the
+ * leader runs them, so the built-in list is the automation code's own descriptors (plus loaded plugins), which
+ * the data-dir files may override.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -117,12 +118,20 @@ export const descriptorRoutes = (ctx: LeaderContext): FastifyPluginAsync => asyn
   app.get<{ Params: { type: string } }>('/api/automations/descriptors/:type', async (req, reply) => {
     const t = req.params.type;
     if (!AUTOMATION_TYPES.includes(t)) throw new ApiError(400, 'Not a valid automation type');
-    const list: Record<string, unknown>[] = loadDescriptors(ctx, descriptorDirs(ctx, join('automations', t)), AutomationDescriptor, 'automation_name');
-    // Dosing automation plugins loaded by the leader (docs/plugins/) bring their own descriptor; a YAML file of
-    // the same automation_name (e.g. in <dataDir>/ui) still wins.
-    if (t === 'dosing') {
-      const known = new Set(list.map((d) => d.automation_name));
-      for (const d of listDosingDescriptors(ctx)) if ('source' in d && !known.has(d.automation_name)) list.push(d);
+    if (t !== 'dosing') {
+      return reply
+        .header('Cache-Control', 'public, max-age=5')
+        .send(loadDescriptors(ctx, descriptorDirs(ctx, join('automations', t)), AutomationDescriptor, 'automation_name'));
+    }
+    // Dosing automations run on the leader, so their descriptors come from the code that validates their settings
+    // (built-ins and loaded plugins, docs/plugins/); a YAML file in <dataDir>/ui or <dataDir>/plugins/ui with the
+    // same automation_name replaces one in place (labels, defaults), and a new name is added.
+    const list: Record<string, unknown>[] = [...listDosingDescriptors(ctx)];
+    const dirs = descriptorDirs(ctx, join('automations', t)).slice(1);
+    for (const d of loadDescriptors(ctx, dirs, AutomationDescriptor, 'automation_name')) {
+      const i = list.findIndex((x) => x.automation_name === d.automation_name);
+      if (i >= 0) list[i] = d;
+      else list.push(d);
     }
     return reply.header('Cache-Control', 'public, max-age=5').send(list);
   });

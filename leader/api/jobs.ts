@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { LeaderContext } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
 import { topics } from '../../shared/topics.js';
+import { formatTimestamp } from '../../shared/timestamps.js';
 import { assignedExperiment } from '../db/assignments.js';
 import {
   background,
@@ -106,7 +107,14 @@ export const jobRoutes = (ctx: LeaderContext): FastifyPluginAsync => async (app)
                 await ctx.leaderJobs!.run(unit, e, job, options);
                 out[unit] = true;
               } catch (err) {
+                const msg = `${job} did not start: ${(err as Error).message}`;
                 ctx.log.warn({ unit, job, err: (err as Error).message }, 'api: leader-hosted job did not start');
+                // The task result is Pioreactor's `{unit: false}`; the reason goes to the unit's log (Logs page, CLI).
+                ctx.mqtt.publish(
+                  topics.log(unit, e, job, 'error'),
+                  JSON.stringify({ message: msg, task: job, source: 'app', level: 'ERROR', timestamp: formatTimestamp(ctx.clock.now()) }),
+                  { qos: 1 },
+                );
                 out[unit] = false;
               }
               return;

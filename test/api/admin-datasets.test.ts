@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminHarness, isErrorBody, type AdminHarness } from './admin-helpers.js';
+import { AutomationRegistry } from '../../leader/automations/registry.js';
 
 /** Unzip with python's zipfile (testzip + every entry's text). */
 function unzip(buf: Buffer, dir: string): Record<string, string> {
@@ -47,6 +48,18 @@ describe('admin api: descriptors and dataset export', () => {
     }
     const dosing = (await h.app.inject({ method: 'GET', url: '/api/automations/descriptors/dosing' })).json();
     assert.deepEqual(dosing.map((a: any) => a.automation_name).sort(), ['chemostat', 'fed_batch', 'pid_morbidostat', 'silent', 'turbidostat']);
+    // The dashboard builds its start form from these: every built-in's defaults must be accepted by the automation.
+    for (const d of dosing) {
+      const a = new AutomationRegistry().get(d.automation_name)!;
+      const options = Object.fromEntries(d.fields.filter((f: any) => f.default !== null && f.default !== undefined).map((f: any) => [f.key, f.default]));
+      const r = a.settings.safeParse(options);
+      assert.ok(r.success, `${d.automation_name} rejects its own descriptor's defaults: ${r.success ? '' : r.error.message}`);
+    }
+    mkdirSync(join(h.dataDir, 'ui', 'automations', 'dosing'), { recursive: true });
+    writeFileSync(join(h.dataDir, 'ui', 'automations', 'dosing', 'turbidostat.yaml'), 'display_name: Our turbidostat\nautomation_name: turbidostat\ndescription: lab default\nfields:\n  - {key: target_biomass, default: 2.0, label: Target, disabled: false, type: numeric}\n');
+    const overridden = (await h.app.inject({ method: 'GET', url: '/api/automations/descriptors/dosing' })).json();
+    assert.equal(overridden.find((a: any) => a.automation_name === 'turbidostat').display_name, 'Our turbidostat');
+    assert.equal(overridden.length, dosing.length);
     assert.equal((await h.app.inject({ method: 'GET', url: '/api/automations/descriptors/temperature' })).json().length, 2);
     const bad = await h.app.inject({ method: 'GET', url: '/api/automations/descriptors/heater' });
     assert.equal(bad.statusCode, 400);

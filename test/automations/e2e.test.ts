@@ -100,5 +100,16 @@ describe('dosing automation on the leader, end to end with a sim agent', functio
     const rows = () => (leader.ctx.db.prepare("SELECT count(*) AS n FROM dosing_events WHERE pioreactor_unit = 'u1' AND event = 'add_media' AND source_of_event = 'dosing_automation:pulse_feed'").get() as { n: number }).n;
     await waitFor(() => rows() >= 2, 60_000, `two pulses of media (agent: ${agent.output().slice(-1000)})`);
     await leader.ctx.leaderJobs!.stop('u1', 'exp1', 'dosing_automation');
+
+    // A start the automation refuses answers {u1: false}, and says why in the unit's log.
+    const bad = await leader.app.inject({
+      method: 'POST',
+      url: '/api/workers/u1/jobs/run/job_name/dosing_automation/experiments/exp1',
+      payload: { options: { automation_name: 'turbidostat', target_od: 1.5 } },
+    });
+    assert.equal(bad.statusCode, 202, bad.body);
+    const why = () => leader.ctx.db.prepare("SELECT message FROM logs WHERE pioreactor_unit = 'u1' AND level = 'ERROR' AND message LIKE 'dosing_automation did not start%'").pluck().all() as string[];
+    await waitFor(() => why().length > 0, 10_000, 'the reason in the unit log');
+    assert.match(why()[0], /target_od|target_biomass/);
   });
 });
