@@ -5,58 +5,16 @@
 // a golden profile of glucose + xylose is drawn over the runs and scores batches; the live run shows its
 // od_filtered; the page fits a tablet. No console errors. Screenshots go to test/artifacts/analytics-*.png.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { waitFor } from '../../bench/fleet.js';
 import type { LeaderHandle } from '../../leader/leader.js';
-import { webRoot } from '../../leader/api/web.js';
-import { CLI, makeDataDir, startTestLeader, unitCred } from '../leader/cluster.js';
+import { api, screenshots, webSuite } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test', 'artifacts');
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'sporedb-demo');
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 const UNIT = 'u1';
 const RUN_ID = `run:exp1:${UNIT}`;
-
-function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (!existsSync(CLI)) return `${CLI} is missing (npm run build)`;
-  if (webRoot() === null) return 'dist/web is not built (npm run build)';
-  return null;
-}
-
-function startAgent(url: string, unit: string): ChildProcess {
-  const dir = mkdtempSync(join(tmpdir(), `colony-analytics-web-${unit}-`));
-  const config = join(dir, 'config.ini');
-  writeFileSync(config, ['[od_reading.config]', 'samples_per_second=2', '[growth_rate_calculating.config]', 'samples_for_od_statistics=3', ''].join('\n'));
-  return spawn(process.execPath, [CLI, 'agent', '--unit', unit, '--backend', 'sim', '--broker', url, '--experiment', 'exp1', '--start', 'od_reading,growth_rate_calculating', '--data-dir', dir, '--config', config], {
-    stdio: 'ignore',
-    env: { ...process.env, COLONY_MQTT_USERNAME: unit, COLONY_MQTT_PASSWORD: unitCred(unit).password, COLONY_LOG_LEVEL: 'warn' },
-  });
-}
-
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
-  const r = await fetch(base + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return r;
-}
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m: ConsoleMessage) => {
-    if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url ?? ''})`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
 
 /** Whether `want` appears in `got` in this order (other phases may sit between). */
 function inOrder(got: string[], want: string[]): boolean {
@@ -65,53 +23,35 @@ function inOrder(got: string[], want: string[]): boolean {
   return i === want.length;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `analytics-${name}.png`), fullPage: true });
+const shot = screenshots('analytics');
 
 describe('analytics page in chromium', function () {
   this.timeout(60_000);
+  const web = webSuite({
+    label: 'analytics page tests',
+    units: [UNIT],
+    experiment: 'analytics page test',
+    agent: {
+      name: 'analytics-web',
+      config: ['[od_reading.config]', 'samples_per_second=2', '[growth_rate_calculating.config]', 'samples_for_od_statistics=3'],
+      start: 'od_reading,growth_rate_calculating',
+    },
+  });
   let leader: LeaderHandle | undefined;
-  let agent: ChildProcess | undefined;
-  let browser: Browser | undefined;
   let page: Page;
-  let errors: string[] = [];
   let base: string;
   const ids: Record<string, string> = {};
 
   const rowOf = (name: string) => page.locator('#batches tbody tr', { has: page.getByRole('button', { name, exact: true }) });
   const scoreOf = async () => Number(await page.locator('#score-result .score').getAttribute('data-score'));
 
-  before(async function () {
-    const why = skipReason();
-    if (why) {
-      console.warn(`    analytics page tests skipped: ${why}`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    leader = await startTestLeader(makeDataDir([unitCred(UNIT)]));
-    base = leader.httpUrl;
-    await api(base, 'POST', '/api/experiments', { experiment: 'exp1', description: 'analytics page test' });
-    await api(base, 'PUT', '/api/workers', { pioreactor_unit: UNIT, model_name: 'pioreactor_40ml', model_version: '1.5' });
-    await api(base, 'PUT', '/api/experiments/exp1/workers', { pioreactor_unit: UNIT });
-    agent = startAgent(leader.broker.url, UNIT);
+  before(async () => {
+    ({ leader, page, base } = web);
     for (const name of ['glucose', 'xylose']) {
       const content = readFileSync(join(FIXTURES, `abpdu_rt_${name}_001.csv`), 'utf8');
-      const [r] = (await (await api(base, 'POST', '/api/analytics/import', { name, format: 'csv', content })).json()) as { batch_id: string }[];
+      const [r] = await api<{ batch_id: string }[]>(base, 'POST', '/api/analytics/import', { name, format: 'csv', content });
       ids[name] = r!.batch_id;
     }
-    browser = await chromium.launch(LAUNCH);
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    errors = watchErrors(page);
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
-    await leader?.stop();
-  });
-
-  afterEach(function () {
-    const e = errors.splice(0);
-    if (e.length && this.currentTest?.state === 'passed') assert.fail(`console errors: ${e.join('\n')}`);
   });
 
   it('catalogue: lists the live cluster run and the imports; search and filters narrow the rows', async () => {

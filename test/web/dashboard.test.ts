@@ -4,109 +4,44 @@
 // assigned from the UI; an export downloads a zip holding the dataset; a bad profile shows its error at its line;
 // with auth required on loopback, the login page lets a configured user in. Screenshots go to test/artifacts/.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../../bench/fleet.js';
 import type { LeaderHandle } from '../../leader/leader.js';
 import { hashPassword } from '../../leader/auth/passwords.js';
-import { webRoot } from '../../leader/api/web.js';
-import { CLI, makeDataDir, startTestLeader, unitCred } from '../leader/cluster.js';
+import { makeDataDir, startTestLeader } from '../leader/cluster.js';
+import { api, ARTIFACTS, launchChromium, screenshots, skipUnlessRunnable, watchErrors, webSuite } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test', 'artifacts');
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 const UNITS = ['u1', 'u2'];
+/** The overview probes the optional phases route (a 404 until it exists). */
+const PHASES_PROBE = /\/phases(\?|$)/;
 
-function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (!existsSync(CLI)) return `${CLI} is missing (npm run build)`;
-  if (webRoot() === null) return 'dist/web is not built (npm run build)';
-  return null;
-}
-
-function startAgent(url: string, unit: string): ChildProcess {
-  const dir = mkdtempSync(join(tmpdir(), `colony-web-${unit}-`));
-  const config = join(dir, 'config.ini');
-  writeFileSync(config, ['[od_reading.config]', 'samples_per_second=2', '[growth_rate_calculating.config]', 'samples_for_od_statistics=3', '[stirring.config]', 'duration_between_updates_seconds=2', ''].join('\n'));
-  return spawn(process.execPath, [CLI, 'agent', '--unit', unit, '--backend', 'sim', '--broker', url, '--experiment', 'exp1', '--start', 'od_reading,growth_rate_calculating', '--data-dir', dir, '--config', config], {
-    stdio: 'ignore',
-    env: { ...process.env, COLONY_MQTT_USERNAME: unit, COLONY_MQTT_PASSWORD: unitCred(unit).password, COLONY_LOG_LEVEL: 'warn' },
-  });
-}
-
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
-  const r = await fetch(base + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return r;
-}
-
-/** Console errors and page errors, except the probe of the optional phases route (a 404 until it exists). */
-function watchErrors(page: Page, allow: RegExp[] = []): string[] {
-  const errors: string[] = [];
-  page.on('console', (m: ConsoleMessage) => {
-    if (m.type() !== 'error') return;
-    const where = m.location().url ?? '';
-    if (/\/phases(\?|$)/.test(where)) return;
-    if (allow.some((re) => re.test(m.text()))) return;
-    errors.push(`${m.text()} (${where})`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
+const shot = screenshots('dashboard');
 
 describe('dashboard in chromium', function () {
   this.timeout(120_000);
+  const web = webSuite({
+    label: 'dashboard tests',
+    units: UNITS,
+    experiment: 'dashboard test',
+    agent: {
+      name: 'web',
+      config: ['[od_reading.config]', 'samples_per_second=2', '[growth_rate_calculating.config]', 'samples_for_od_statistics=3', '[stirring.config]', 'duration_between_updates_seconds=2'],
+      start: 'od_reading,growth_rate_calculating',
+    },
+    context: { viewport: { width: 1280, height: 900 }, acceptDownloads: true },
+    allow: { url: [PHASES_PROBE] },
+  });
   let leader: LeaderHandle | undefined;
-  const agents: ChildProcess[] = [];
-  let browser: Browser | undefined;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
   let base: string;
 
-  before(async function () {
-    const why = skipReason();
-    if (why) {
-      console.warn(`    dashboard tests skipped: ${why}`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    leader = await startTestLeader(makeDataDir(UNITS.map(unitCred)));
-    base = leader.httpUrl;
-    await api(base, 'POST', '/api/experiments', { experiment: 'exp1', description: 'dashboard test' });
-    for (const u of UNITS) {
-      await api(base, 'PUT', '/api/workers', { pioreactor_unit: u, model_name: 'pioreactor_40ml', model_version: '1.5' });
-      await api(base, 'PUT', '/api/experiments/exp1/workers', { pioreactor_unit: u });
-    }
-    for (const u of UNITS) agents.push(startAgent(leader.broker.url, u));
-    browser = await chromium.launch(LAUNCH);
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    page = await context.newPage();
-    errors = watchErrors(page);
-    const l = leader;
+  before(async () => {
+    ({ leader, page, errors, base } = web);
+    const l = web.leader;
     await waitFor(() => (l.ctx.db.prepare("SELECT count(DISTINCT pioreactor_unit) AS n FROM od_readings WHERE experiment = 'exp1'").get() as { n: number }).n === 2, 45_000, 'od readings from both agents');
-  });
-
-  after(async () => {
-    await browser?.close();
-    for (const a of agents) if (a.exitCode === null) a.kill('SIGKILL');
-    await leader?.stop();
-  });
-
-  afterEach(function () {
-    if (errors && errors.length) {
-      const e = errors.splice(0);
-      if (this.currentTest?.state === 'passed') assert.fail(`console errors: ${e.join('\n')}`);
-    }
   });
 
   it('serves the page shell and keeps unknown API paths as JSON 404s', async () => {
@@ -258,15 +193,10 @@ describe('dashboard login in chromium', function () {
   let browser: Browser | undefined;
 
   before(async function () {
-    const why = skipReason();
-    if (why) {
-      console.warn(`    dashboard login tests skipped: ${why}`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    skipUnlessRunnable(this, 'dashboard login tests');
     const users = `alice:${hashPassword('alice-pw-1')}`;
     leader = await startTestLeader(makeDataDir([], `[auth]\nrequire_auth_on_loopback=1\nusers=${users}\n`));
-    browser = await chromium.launch(LAUNCH);
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -277,7 +207,7 @@ describe('dashboard login in chromium', function () {
   it('shows the login form on 401 and lets a configured user in', async () => {
     const page = await browser!.newPage();
     // The refused /api calls and the wrong password are logged by chromium as failed loads (401): expected here.
-    const errors = watchErrors(page, [/status of 401/]);
+    const errors = watchErrors(page, { text: [/status of 401/], url: [PHASES_PROBE] });
     const base = leader!.httpUrl;
     assert.equal((await fetch(`${base}/api/experiments`)).status, 401);
     await page.goto(`${base}/#/experiments`);

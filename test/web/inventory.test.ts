@@ -6,36 +6,14 @@
 // persist, appear in the history, and an older version loads back into the editor and is restored by saving;
 // a unit's own file is created from the page. No console errors; screenshots go to test/artifacts/inventory-*.png.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import type { LeaderHandle } from '../../leader/leader.js';
-import { webRoot } from '../../leader/api/web.js';
-import { CLI, LEADER, makeDataDir, startTestLeader, unitCred } from '../leader/cluster.js';
+import type { Page } from 'playwright-core';
+import { LEADER } from '../leader/cluster.js';
+import { api, screenshots, webSuite } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test', 'artifacts');
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 // The leader's own config.ini (after makeDataDir's [mqtt] credentials): values only this leader's file has.
 const EXTRA_CONFIG = ['[stirring.config]', 'target_rpm=432', '[discovery]', 'enabled=false', 'static_workers=newpi1, newpi2=10.0.0.12, u1', 'browse_seconds=0.2', ''].join('\n');
-
-function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (!existsSync(CLI)) return `${CLI} is missing (npm run build)`;
-  if (webRoot() === null) return 'dist/web is not built (npm run build)';
-  return null;
-}
-
-async function api<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch(base + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  const text = await r.text();
-  return (/json/.test(r.headers.get('content-type') ?? '') ? JSON.parse(text) : text) as T;
-}
 
 interface WorkerRow {
   pioreactor_unit: string;
@@ -44,24 +22,11 @@ interface WorkerRow {
   model_version: string | null;
 }
 
-/** Console errors and page errors; `allow` drops the expected ones (a refused save is a logged 400). */
-function watchErrors(page: Page, allow: RegExp[] = []): string[] {
-  const errors: string[] = [];
-  page.on('console', (m: ConsoleMessage) => {
-    if (m.type() !== 'error') return;
-    if (allow.some((re) => re.test(m.text()))) return;
-    errors.push(`${m.text()} (${m.location().url ?? ''})`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `inventory-${name}.png`), fullPage: true });
+const shot = screenshots('inventory');
 
 describe('inventory and config page in chromium', function () {
   this.timeout(60_000);
-  let leader: LeaderHandle | undefined;
-  let browser: Browser | undefined;
+  const web = webSuite({ label: 'inventory tests', units: ['u1'], extraConfig: EXTRA_CONFIG });
   let page: Page;
   let errors: string[];
   let base: string;
@@ -75,33 +40,8 @@ describe('inventory and config page in chromium', function () {
     await page.locator('.page-inventory[data-ready="1"]').waitFor();
   };
 
-  before(async function () {
-    const why = skipReason();
-    if (why) {
-      console.warn(`    inventory tests skipped: ${why}`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    dataDir = makeDataDir([unitCred('u1')], EXTRA_CONFIG);
-    leader = await startTestLeader(dataDir);
-    base = leader.httpUrl;
-    await api(base, 'PUT', '/api/workers', { pioreactor_unit: 'u1', model_name: 'pioreactor_40ml', model_version: '1.5' });
-    browser = await chromium.launch(LAUNCH);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    errors = watchErrors(page);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await leader?.stop();
-  });
-
-  afterEach(function () {
-    if (errors && errors.length) {
-      const e = errors.splice(0);
-      if (this.currentTest?.state === 'passed') assert.fail(`console errors: ${e.join('\n')}`);
-    }
+  before(() => {
+    ({ page, errors, base, dataDir } = web);
   });
 
   it('lists the registered worker with its model and state', async () => {

@@ -6,53 +6,18 @@
 // intensity and the temperature target go through the LED and temperature automation forms.
 // Screenshots go to test/artifacts/units-*.png.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { waitFor } from '../../bench/fleet.js';
-import { webRoot } from '../../leader/api/web.js';
 import type { LeaderHandle } from '../../leader/leader.js';
-import { CLI, LEADER, makeDataDir, startTestLeader, unitCred } from '../leader/cluster.js';
+import { LEADER } from '../leader/cluster.js';
+import { api, screenshots, webSuite } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test', 'artifacts');
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-};
 const U = 'u1';
-
-function skipReason(): string | null {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
-  if (!existsSync(CLI)) return `${CLI} is missing (npm run build)`;
-  if (webRoot() === null) return 'dist/web is not built (npm run build)';
-  return null;
-}
-
-function startAgent(url: string, unit: string): ChildProcess {
-  const dir = mkdtempSync(join(tmpdir(), `colony-units-${unit}-`));
-  const config = join(dir, 'config.ini');
-  writeFileSync(config, ['[od_reading.config]', 'samples_per_second=1', '[stirring.config]', 'duration_between_updates_seconds=2', ''].join('\n'));
-  return spawn(process.execPath, [CLI, 'agent', '--unit', unit, '--backend', 'sim', '--broker', url, '--experiment', 'exp1', '--start', 'stirring', '--data-dir', dir, '--config', config], {
-    stdio: 'ignore',
-    env: { ...process.env, COLONY_MQTT_USERNAME: unit, COLONY_MQTT_PASSWORD: unitCred(unit).password, COLONY_LOG_LEVEL: 'warn' },
-  });
-}
-
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const r = await fetch(base + path, { method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  const text = await r.text();
-  return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
-}
 
 /** A 202 task's result. */
 async function taskResult<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const ref = (await api<{ result_url_path: string }>(base, method, path, body)).body;
+  const ref = await api<{ result_url_path: string }>(base, method, path, body);
   for (let i = 0; i < 100; i++) {
     const r = await fetch(base + ref.result_url_path);
     if (r.status === 200) return ((await r.json()) as { result: T }).result;
@@ -61,61 +26,30 @@ async function taskResult<T>(base: string, method: string, path: string, body?: 
   throw new Error(`task ${path} did not finish`);
 }
 
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (m: ConsoleMessage) => {
-    if (m.type() === 'error') errors.push(`${m.text()} (${m.location().url ?? ''})`);
-  });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `units-${name}.png`), fullPage: true });
+const shot = screenshots('units');
 
 describe('units page: live stream and controls (chromium)', function () {
   this.timeout(90_000);
-  let leader: LeaderHandle | undefined;
-  let agent: ChildProcess | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
-  let errors: string[] = [];
-  let base: string;
   let mq: MqttClient | undefined;
+  const web = webSuite({
+    label: 'units page tests',
+    units: [U],
+    experiment: 'units page test',
+    agent: { name: 'units', config: ['[od_reading.config]', 'samples_per_second=1', '[stirring.config]', 'duration_between_updates_seconds=2'], start: 'stirring' },
+    context: { viewport: { width: 1280, height: 1000 } },
+    beforeStop: () => mq?.endAsync(),
+  });
+  let leader: LeaderHandle | undefined;
+  let page: Page;
+  let base: string;
   const retained = new Map<string, string>();
 
-  before(async function () {
-    const why = skipReason();
-    if (why) {
-      console.warn(`    units page tests skipped: ${why}`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    leader = await startTestLeader(makeDataDir([unitCred(U)]));
-    base = leader.httpUrl;
-    await api(base, 'POST', '/api/experiments', { experiment: 'exp1', description: 'units page test' });
-    await api(base, 'PUT', '/api/workers', { pioreactor_unit: U, model_name: 'pioreactor_40ml', model_version: '1.5' });
-    await api(base, 'PUT', '/api/experiments/exp1/workers', { pioreactor_unit: U });
-    agent = startAgent(leader.broker.url, U);
-    mq = await mqtt.connectAsync(leader.broker.url, { username: LEADER.username, password: LEADER.password, protocolVersion: 4, clientId: 'units-live-test' });
+  before(async () => {
+    ({ leader, page, base } = web);
+    mq = await mqtt.connectAsync(web.leader.broker.url, { username: LEADER.username, password: LEADER.password, protocolVersion: 4, clientId: 'units-live-test' });
     mq.on('message', (t, p) => retained.set(t, String(p)));
     await mq.subscribeAsync(`pioreactor/${U}/exp1/+/$state`, { qos: 1 });
     await waitFor(() => retained.get(`pioreactor/${U}/exp1/stirring/$state`) === 'ready', 30_000, 'stirring ready on u1');
-    browser = await chromium.launch(LAUNCH);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
-    page = await context.newPage();
-    errors = watchErrors(page);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await mq?.endAsync();
-    if (agent && agent.exitCode === null) agent.kill('SIGKILL');
-    await leader?.stop();
-  });
-
-  afterEach(function () {
-    const e = errors.splice(0);
-    if (e.length && this.currentTest?.state === 'passed') assert.fail(`console errors: ${e.join('\n')}`);
   });
 
   it('shows settings and job states live: a change made elsewhere appears without a reload', async () => {
@@ -159,14 +93,14 @@ describe('units page: live stream and controls (chromium)', function () {
   });
 
   it('pumps: add media books a dosing event; a dose over the max fill shows the refusal', async () => {
-    const before = (await api<Record<string, { mediaRate: number }>>(base, 'GET', '/api/experiments/exp1/media_rates')).body[U]?.mediaRate ?? 0;
+    const before = (await api<Record<string, { mediaRate: number }>>(base, 'GET', '/api/experiments/exp1/media_rates'))[U]?.mediaRate ?? 0;
     await page.fill(`#pump-ml-${U}`, '1.5');
     await page.getByRole('button', { name: `Add media on ${U}`, exact: true }).click();
     await page.locator('#toast', { hasText: `Add media: 1.5 mL on ${U}` }).waitFor({ timeout: 15_000 });
     // the live dosing events on the card, and the booked events through /api
     await page.locator(`#dose-${U}`, { hasText: 'add_media' }).waitFor({ timeout: 10_000 });
     await waitFor(
-      async () => ((await api<Record<string, { mediaRate: number }>>(base, 'GET', '/api/experiments/exp1/media_rates')).body[U]?.mediaRate ?? 0) >= before + 1.5 / 3 - 1e-9,
+      async () => ((await api<Record<string, { mediaRate: number }>>(base, 'GET', '/api/experiments/exp1/media_rates'))[U]?.mediaRate ?? 0) >= before + 1.5 / 3 - 1e-9,
       15_000,
       'media rate of u1 counts the 1.5 mL',
     );
@@ -184,7 +118,7 @@ describe('units page: live stream and controls (chromium)', function () {
   });
 
   it('dosing automation from its descriptor form: start (ready), change, stop (disconnected)', async () => {
-    const descriptors = (await api<Array<{ automation_name: string }>>(base, 'GET', '/api/automations/descriptors/dosing')).body;
+    const descriptors = await api<Array<{ automation_name: string }>>(base, 'GET', '/api/automations/descriptors/dosing');
     assert.ok(descriptors.some((d) => d.automation_name === 'chemostat'));
     const row = page.locator(`article.unit[data-unit="${U}"] li[data-job="dosing_automation"]`);
     await row.locator('.state[data-state="disconnected"]').waitFor();
