@@ -126,7 +126,7 @@ describe('units page: live stream and controls (chromium)', function () {
     // the chemostat's fields, with their labels, units and defaults
     assert.equal(await page.inputValue(`#auto-${U}-dosing-exchange_volume_ml`), '0.5');
     assert.equal(await page.inputValue(`#auto-${U}-dosing-duration`), '20');
-    assert.match((await row.locator(`label[for="auto-${U}-dosing-duration"]`).textContent()) ?? '', /Time between exchanges \(min\)/);
+    assert.match((await row.locator(`label[for="auto-${U}-dosing-duration"]`).textContent()) ?? '', /Time between dosing \(min\)/);
     await page.fill(`#auto-${U}-dosing-exchange_volume_ml`, '0.25');
     await row.getByRole('button', { name: `Start Dosing automation on ${U}`, exact: true }).click();
     await row.locator('.state[data-state="ready"]').waitFor({ timeout: 15_000 });
