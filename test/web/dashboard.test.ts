@@ -110,7 +110,7 @@ describe('dashboard in chromium', function () {
     await stirring.locator('.state[data-state="disconnected"]').waitFor({ timeout: 20_000 });
   });
 
-  it('logs: shows the leader log lines, filtered by level', async () => {
+  it('logs: shows the leader log lines, filtered by level and unit, with new lines live', async () => {
     await page.goto(`${base}/#/logs`);
     await page.locator('#logs tbody tr', { hasText: 'Assigned u2 to exp1.' }).waitFor();
     await page.selectOption('#log-level', 'ERROR');
@@ -118,6 +118,16 @@ describe('dashboard in chromium', function () {
     assert.equal(await page.locator('#logs tbody tr[data-level="INFO"]').count(), 0);
     await page.selectOption('#log-level', 'INFO');
     await page.locator('#logs tbody tr[data-level="INFO"]').first().waitFor();
+    // Live tail: a line a unit logs now appears on top without a reload.
+    const line = `live tail line ${Date.now()}`;
+    leader!.ctx.mqtt.publish('pioreactor/u1/exp1/logs/web_test/info', JSON.stringify({ message: line, task: 'web_test', source: 'app', level: 'INFO', timestamp: new Date().toISOString() }));
+    await page.locator('#logs tbody tr:first-child', { hasText: line }).waitFor({ timeout: 10_000 });
+    // The unit filter: u2's lines only.
+    await page.selectOption('#log-unit', 'u2');
+    await page.locator('#logs tbody tr', { hasText: line }).waitFor({ state: 'detached' });
+    const unitsShown = await page.locator('#logs tbody tr td:nth-child(2)').allTextContents();
+    assert.ok(unitsShown.length > 0 && unitsShown.every((u) => u === 'u2' || u === '$broadcast'), unitsShown.join(','));
+    await page.selectOption('#log-unit', '');
     await shot(page, 'logs');
   });
 
