@@ -17,6 +17,7 @@
  *   POST   /api/analytics/lineage/link {child, parent}
  *   POST   /api/analytics/align {batches, signal?, variables?, resolution_minutes?}
  *   POST   /api/analytics/golden {batches, variables, signal?, name?, resolution_minutes?}
+ *   GET    /api/analytics/golden                       the stored profiles, newest first (no mean / std)
  *   GET    /api/analytics/golden/:id
  *   POST   /api/analytics/score {profile (doc or id), batch, max_distance?}
  *   POST   /api/analytics/query {query}
@@ -225,6 +226,7 @@ export const analyticsRoutes =
       const b = Golden.parse(req.body);
       return reply.status(201).send(call(() => svc.createGoldenProfile(b.batches, b.variables, b)));
     });
+    app.get('/api/analytics/golden', async () => call(() => svc.listProfiles()));
     app.get('/api/analytics/golden/:ref', async (req) => {
       const id = ref(req.params);
       const p = call(() => svc.getProfile(id));

@@ -25,6 +25,7 @@ import {
   type CreateBatchOptions,
   type ExportFormat,
   type GoldenProfileDoc,
+  type GoldenProfileSummary,
   type ImportResult,
   type NewOperation,
   type PhaseAnnotation,
@@ -231,6 +232,11 @@ export class ColonyAnalytics {
       if (e instanceof AnalyticsError && e.status === 404) return null;
       throw e;
     }
+  }
+
+  /** The stored golden profiles, newest first, without their mean and std (getGoldenProfile reads one whole). */
+  async listGoldenProfiles(): Promise<GoldenProfileSummary[]> {
+    return this.svc ? this.svc.listProfiles() : this.http('GET', '/api/analytics/golden');
   }
 
   /** `profile`: the profile document (e.g. read from a file) or the id of a stored one. */

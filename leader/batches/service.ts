@@ -162,6 +162,18 @@ export interface GoldenProfileDoc {
   metadata: Record<string, unknown>;
 }
 
+/** A stored golden profile without its grid (GET /api/analytics/golden). */
+export interface GoldenProfileSummary {
+  profile_id: string;
+  name: string | null;
+  signal: string;
+  variables: string[];
+  source_batch_ids: string[];
+  created_at: string;
+  /** Grid points (rows of mean and std). */
+  points: number;
+}
+
 export interface BatchScore {
   batch_id: string;
   profile_id: string;
@@ -691,6 +703,26 @@ export class AnalyticsService {
   getProfile(id: string): GoldenProfileDoc | null {
     const s = this.db.prepare('SELECT profile FROM golden_profiles WHERE id = ?').pluck().get(id) as string | undefined;
     return s ? (JSON.parse(s) as GoldenProfileDoc) : null;
+  }
+
+  /** Every stored golden profile, newest first, without its mean and std. */
+  listProfiles(): GoldenProfileSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, name, variables, source_batch_ids, created_at, json_extract(profile, '$.signal') AS signal,
+           json_array_length(profile, '$.elapsed_hours') AS points
+         FROM golden_profiles ORDER BY created_at DESC, rowid DESC`,
+      )
+      .all() as { id: string; name: string | null; variables: string; source_batch_ids: string; created_at: string; signal: string | null; points: number | null }[];
+    return rows.map((r) => ({
+      profile_id: r.id,
+      name: r.name,
+      signal: r.signal ?? 'OD600',
+      variables: JSON.parse(r.variables) as string[],
+      source_batch_ids: JSON.parse(r.source_batch_ids) as string[],
+      created_at: r.created_at,
+      points: r.points ?? 0,
+    }));
   }
 
   scoreBatch(profile: GoldenProfileDoc | string, ref: string, o: { max_distance?: number } = {}): BatchScore {

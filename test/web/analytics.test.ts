@@ -3,13 +3,16 @@
 // /api/analytics/import (one more through the page's own import form): the catalogue lists the live run and the
 // imports, search and filters narrow it; the glucose batch shows lag, exponential and stationary phases and a mu;
 // a golden profile of glucose + xylose is drawn over the runs and scores batches; the live run shows its
-// od_filtered; the page fits a tablet. No console errors. Screenshots go to test/artifacts/analytics-*.png.
+// od_filtered; the page fits a tablet; a golden profile of two finished (synthetic) runs of another experiment is
+// chosen from the page for exp1, "Score now" scores the live unit against it and its row shows the score the
+// leader serves at /api/experiments/exp1/scores. No console errors. Screenshots go to test/artifacts/analytics-*.png.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitFor } from '../../bench/fleet.js';
 import type { LeaderHandle } from '../../leader/leader.js';
+import { grow, logistic, seedExperiment } from '../analytics-service/growing-runs.js';
 import { api, screenshots, webSuite } from './browser.js';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'sporedb-demo');
@@ -31,6 +34,8 @@ describe('analytics page in chromium', function () {
     label: 'analytics page tests',
     units: [UNIT],
     experiment: 'analytics page test',
+    // the running scores only when the page asks for them (Score now), so the row and the API agree
+    extraConfig: '[leader]\nlive_score_interval_seconds=0\n',
     agent: {
       name: 'analytics-web',
       config: ['[od_reading.config]', 'samples_per_second=2', '[growth_rate_calculating.config]', 'samples_for_od_statistics=3'],
@@ -172,7 +177,7 @@ describe('analytics page in chromium', function () {
 
   it('fits a tablet-width viewport without horizontal page scrolling', async () => {
     await page.setViewportSize({ width: 768, height: 1024 });
-    // away and back: a fresh page, which finds the golden profile built above through this browser's list
+    // away and back: a fresh page, which finds the golden profile built above in the leader's list
     await page.goto(`${base}/#/experiments`);
     await page.locator('.page-experiments[data-ready="1"]').waitFor();
     await page.goto(`${base}/#/analytics`);
@@ -183,5 +188,81 @@ describe('analytics page in chromium', function () {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 1, `the page overflows by ${overflow}px at 768px`);
     await shot(page, 'tablet');
+  });
+
+  it('live scores of exp1: a golden profile chosen from the page, Score now, the unit\'s row matches the API', async function () {
+    this.timeout(120_000);
+    const l = leader!;
+    // two finished runs of another experiment (od_filtered every 5 min over 24 h) make the reference
+    seedExperiment(l.ctx.db, 'ref', ['r1', 'r2']);
+    grow(l.ctx.db, 'ref', 'r1', (hr) => logistic(hr, 3), 0, 24);
+    grow(l.ctx.db, 'ref', 'r2', (hr) => logistic(hr, 3.5, 0.55), 0, 24);
+    // 15 s steps: the live run is scored once its samples span two of them
+    const ref = await api<{ profile_id: string }>(base, 'POST', '/api/analytics/golden', {
+      batches: ['run:ref:r1', 'run:ref:r2'],
+      variables: ['od_filtered'],
+      signal: 'od_filtered',
+      name: 'reference runs',
+      resolution_minutes: 0.25,
+    });
+    const span = () => {
+      const r = l.ctx.db.prepare("SELECT min(timestamp) AS a, max(timestamp) AS b FROM od_readings_filtered WHERE experiment = 'exp1' AND pioreactor_unit = ?").get(UNIT) as { a: string | null; b: string | null };
+      return r.a && r.b ? Date.parse(r.b) - Date.parse(r.a) : 0;
+    };
+    await waitFor(() => span() >= 20_000, 60_000, 'od_filtered of u1 over 20 s');
+
+    // a fresh page: the profiles come from the leader's list
+    await page.goto(`${base}/#/experiments`);
+    await page.locator('.page-experiments[data-ready="1"]').waitFor();
+    // `ref` is the latest experiment now; exp1 stays the current one (as when chosen on the Experiments page)
+    await page.evaluate(() => localStorage.setItem('colony.experiment', 'exp1'));
+    await page.goto(`${base}/#/analytics`);
+    await page.locator('.page-analytics[data-ready="1"]').waitFor();
+    const live = page.locator('#live');
+    await live.getByRole('heading', { name: 'Live scores of exp1' }).waitFor();
+    await page.locator('#live-status', { hasText: 'No golden profile is chosen for exp1.' }).waitFor();
+    const select = page.getByLabel('Golden profile for exp1');
+    const options = await select.locator('option').allTextContents();
+    assert.equal(options[0], 'reference runs', `newest first: ${options.join(' | ')}`);
+    assert.ok(options.some((o) => /^Profile of glucose \+ xylose/.test(o)), options.join(' | '));
+    assert.equal(await page.getByRole('button', { name: 'Score now' }).isDisabled(), true);
+    assert.equal(await page.getByRole('button', { name: 'Stop scoring' }).isDisabled(), true);
+
+    // from the keyboard: choose the profile and use it
+    await select.focus();
+    await select.selectOption({ label: 'reference runs' });
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'live-use');
+    await page.keyboard.press('Enter');
+    await page.locator('#live-status', { hasText: /^The runs of exp1 are scored against reference runs/ }).waitFor();
+    assert.equal((await api<{ profile_id: string }>(base, 'GET', '/api/experiments/exp1/golden_profile')).profile_id, ref.profile_id);
+    assert.match((await select.locator('option:checked').textContent()) ?? '', /reference runs \(in use\)/);
+
+    await page.getByRole('button', { name: 'Score now' }).click();
+    await page.locator('#live-result', { hasText: /^Scored 1 run at / }).waitFor();
+    const row = page.locator(`#live-scores tr[data-unit="${UNIT}"]`);
+    await row.waitFor();
+    const shown = Number(await row.locator('td.score').getAttribute('data-score'));
+    const served = await api<{ profile: { profile_id: string }; units: { pioreactor_unit: string; score: number; matched_h: number; history: unknown[] }[] }>(base, 'GET', '/api/experiments/exp1/scores');
+    assert.equal(served.profile.profile_id, ref.profile_id);
+    const u = served.units.find((x) => x.pioreactor_unit === UNIT)!;
+    assert.ok(Number.isFinite(shown) && shown >= 0 && shown <= 100, `score ${shown}`);
+    assert.equal(shown, u.score);
+    assert.equal(Number(await row.locator('td.matched').getAttribute('data-hours')), u.matched_h);
+    assert.equal(await row.locator('td.stored').textContent(), String(u.history.length));
+    assert.equal(u.history.length, 1);
+
+    // scoring again keeps both
+    await page.getByRole('button', { name: 'Score now' }).click();
+    await row.locator('td.stored', { hasText: '2' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `the page overflows by ${overflow}px at 768px`);
+    await live.scrollIntoViewIfNeeded();
+    await shot(page, 'live');
+
+    await page.getByRole('button', { name: 'Stop scoring' }).click();
+    await page.locator('#live-status', { hasText: 'No golden profile is chosen for exp1.' }).waitFor();
+    assert.equal((await fetch(`${base}/api/experiments/exp1/golden_profile`)).status, 404);
+    assert.equal(await page.getByRole('button', { name: 'Score now' }).isDisabled(), true);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The Analytics page's view of `/api/analytics` (leader/api/analytics.ts, leader/batches/service.ts): the
- * response shapes, and the state its three parts share (the catalogue, the batch shown, the golden profiles).
+ * response shapes, and the state its parts share (the catalogue, the batch shown, the golden profiles).
  * Batches are always addressed by batch_id: names need not be unique, and a cluster run's name holds a `/`.
  */
 import { enc, getJson } from '../api.js';
@@ -52,16 +52,44 @@ export interface BatchMetrics {
   signal_variable: string;
 }
 
-export interface GoldenProfile {
+/** A stored golden profile without its grid (GET /api/analytics/golden). */
+export interface GoldenProfileSummary {
   profile_id: string;
   name: string | null;
   signal: string;
   variables: string[];
+  source_batch_ids: string[];
+  created_at: string;
+  points: number;
+}
+
+/** A whole golden profile (GET /api/analytics/golden/{id}, POST /api/analytics/golden). */
+export interface GoldenProfile extends Omit<GoldenProfileSummary, 'points'> {
   elapsed_hours: number[];
   mean: (number | null)[][];
   std: (number | null)[][];
-  source_batch_ids: string[];
-  created_at: string;
+}
+
+/** The golden profile chosen for an experiment (PUT /api/experiments/{exp}/golden_profile). */
+export interface ChosenProfile {
+  experiment: string;
+  profile_id: string;
+  profile_name: string | null;
+  chosen_at: string;
+}
+
+/** GET /api/experiments/{exp}/scores: each unit's latest running score and its history. */
+export interface LiveScores {
+  profile: ChosenProfile | null;
+  units: {
+    pioreactor_unit: string;
+    batch_id: string;
+    profile_id: string;
+    score: number;
+    matched_h: number | null;
+    scored_at: string;
+    history: { scored_at: string; score: number; matched_h: number | null }[];
+  }[];
 }
 
 export interface BatchScore {
@@ -107,20 +135,33 @@ export function fmt(v: number | null | undefined, digits = 3): string {
   return String(Number(v.toPrecision(digits)));
 }
 
-export function profileLabel(p: GoldenProfile, nameOf: (id: string) => string): string {
+export function profileLabel(p: Pick<GoldenProfileSummary, 'name' | 'source_batch_ids'>, nameOf: (id: string) => string): string {
   return p.name || `Profile of ${p.source_batch_ids.map(nameOf).join(' + ')}`;
 }
 
-const PROFILES_KEY = 'colony.analytics.profiles';
+/** Where the page kept the ids of the profiles it built before the leader listed them (dropped on load). */
+const OLD_PROFILES_KEY = 'colony.analytics.profiles';
+
+const summaryOf = (p: GoldenProfile): GoldenProfileSummary => ({
+  profile_id: p.profile_id,
+  name: p.name,
+  signal: p.signal,
+  variables: p.variables,
+  source_batch_ids: p.source_batch_ids,
+  created_at: p.created_at,
+  points: p.elapsed_hours.length,
+});
 
 /** What the page's parts share: the catalogue, the batches ticked for comparison, the golden profiles. */
 export class AnalyticsState {
   batches: Batch[] = [];
   readonly compare = new Set<string>();
-  profiles: GoldenProfile[] = [];
+  /** The leader's golden profiles, newest first. */
+  profiles: GoldenProfileSummary[] = [];
   /** profile_id -> batch_id -> score */
   readonly scores = new Map<string, Map<string, BatchScore>>();
   private readonly vars = new Map<string, Promise<string[]>>();
+  private readonly docs = new Map<string, Promise<GoldenProfile>>();
   private readonly listeners = new Set<() => void>();
 
   /** Called after any change to the batches, the comparison, the profiles or the scores. */
@@ -149,9 +190,27 @@ export class AnalyticsState {
     this.vars.set(id, Promise.resolve(names));
   }
 
+  /** The golden profiles stored on the leader (GET /api/analytics/golden). */
+  async loadProfiles(): Promise<void> {
+    this.profiles = await getJson<GoldenProfileSummary[]>('/api/analytics/golden');
+    localStorage.removeItem(OLD_PROFILES_KEY);
+  }
+
+  /** A whole profile, with its grid (read once per page visit; profiles do not change). */
+  profile(id: string): Promise<GoldenProfile> {
+    let p = this.docs.get(id);
+    if (!p) {
+      p = getJson<GoldenProfile>(`/api/analytics/golden/${enc(id)}`);
+      p.catch(() => this.docs.delete(id));
+      this.docs.set(id, p);
+    }
+    return p;
+  }
+
+  /** A profile just built: first in the list. */
   addProfile(p: GoldenProfile): void {
-    this.profiles = [p, ...this.profiles.filter((q) => q.profile_id !== p.profile_id)];
-    localStorage.setItem(PROFILES_KEY, JSON.stringify(this.profiles.slice(0, 10).map((q) => q.profile_id)));
+    this.docs.set(p.profile_id, Promise.resolve(p));
+    this.profiles = [summaryOf(p), ...this.profiles.filter((q) => q.profile_id !== p.profile_id)];
     this.changed();
   }
 
@@ -160,19 +219,5 @@ export class AnalyticsState {
     if (!m) this.scores.set(s.profile_id, (m = new Map()));
     m.set(s.batch_id, s);
     this.changed();
-  }
-
-  /** The profiles built on earlier visits (their ids are kept in this browser; the leader keeps the profiles). */
-  async loadSavedProfiles(): Promise<void> {
-    let ids: string[] = [];
-    try {
-      const v: unknown = JSON.parse(localStorage.getItem(PROFILES_KEY) ?? '[]');
-      if (Array.isArray(v)) ids = v.filter((x): x is string => typeof x === 'string');
-    } catch {
-      // a malformed list reads as none
-    }
-    const found = await Promise.all(ids.map((id) => getJson<GoldenProfile>(`/api/analytics/golden/${enc(id)}`).catch(() => null)));
-    this.profiles = found.filter((p): p is GoldenProfile => p !== null);
-    if (this.profiles.length !== ids.length) localStorage.setItem(PROFILES_KEY, JSON.stringify(this.profiles.map((p) => p.profile_id)));
   }
 }

@@ -115,15 +115,23 @@ export function goldenView(state: AnalyticsState): GoldenView {
 
   /** The profile chosen: summary, scores and one overlay chart per variable. */
   const draw = async () => {
-    const p = state.profiles.find((q) => q.profile_id === profileSel.value);
-    if (!p) return;
+    const shownId = profileSel.value;
+    if (!state.profiles.some((q) => q.profile_id === shownId)) return;
+    const my = ++drawToken;
+    let p: GoldenProfile;
+    try {
+      p = await state.profile(shownId);
+    } catch (e) {
+      if (my === drawToken && !(e instanceof HttpError && e.status === 401)) status.textContent = `Profile: ${errorText(e)}`;
+      return;
+    }
+    if (my !== drawToken) return;
     const scored = [...(state.scores.get(p.profile_id)?.values() ?? [])];
     summary.textContent = `${profileLabel(p, state.nameOf)}: ${p.variables.join(', ')} over ${p.source_batch_ids.length} runs (${p.source_batch_ids.map(state.nameOf).join(', ')}), aligned on the exponential phase of ${p.signal}; ${fmt(p.elapsed_hours[0] ?? null, 3)} to ${fmt(p.elapsed_hours.at(-1) ?? null, 3)} h. Id ${p.profile_id}.`;
     scores.replaceChildren(...scored.map((s) => h('li', { 'data-batch-id': s.batch_id }, `${state.nameOf(s.batch_id)}: score ${fmt(s.score, 4)} / 100`)));
     const extra = scored.map((s) => s.batch_id).filter((id) => !p.source_batch_ids.includes(id));
     const key = `${p.profile_id}|${extra.join(',')}`;
     if (key === drawn) return;
-    const my = ++drawToken;
     const step = p.elapsed_hours.length > 1 ? (p.elapsed_hours[1]! - p.elapsed_hours[0]!) * 60 : 15;
     const align = (batches: string[]) => send<Aligned>('POST', '/api/analytics/align', { batches, variables: p.variables, signal: p.signal, resolution_minutes: step });
     let runs: Aligned[];

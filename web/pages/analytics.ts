@@ -1,8 +1,10 @@
 /**
  * Analytics (issue 11): the batch catalogue (every (experiment, unit) run of the cluster, and every imported
  * CSV / Excel run) with search and filters; one batch's phases, metrics and score (./analytics-batch.ts); a
- * golden profile of the compared batches drawn over the runs (./analytics-golden.ts). The shapes are those of
- * leader/batches/service.ts, over `/api/analytics` (leader/api/analytics.ts).
+ * golden profile of the compared batches drawn over the runs (./analytics-golden.ts); the live scores of the
+ * current experiment's runs against a chosen golden profile (./analytics-live.ts). The shapes are those of
+ * leader/batches/service.ts, over `/api/analytics` (leader/api/analytics.ts) and the running scores'
+ * `/api/experiments/{exp}/golden_profile` and `/scores` (leader/api/golden-scores.ts).
  */
 import { getJson, HttpError, send } from '../api.js';
 import { fmtTime, h, toast } from '../dom.js';
@@ -10,6 +12,7 @@ import type { Page } from '../main.js';
 import { batchView } from './analytics-batch.js';
 import { AnalyticsState, LIFECYCLES, type Batch } from './analytics-data.js';
 import { goldenView } from './analytics-golden.js';
+import { liveView } from './analytics-live.js';
 
 interface ImportResult {
   batch_id: string;
@@ -37,10 +40,11 @@ function base64(buf: ArrayBuffer): string {
   return btoa(s);
 }
 
-export const renderAnalytics: Page = async (root) => {
+export const renderAnalytics: Page = async (root, ctx) => {
   const state = new AnalyticsState();
   const detail = batchView(state);
   const golden = goldenView(state);
+  const live = liveView(state, ctx.exp);
 
   const search = h('input', { id: 'batch-search', type: 'search', placeholder: 'name, strain, media, tag…', autocomplete: 'off' });
   const source = h('select', { id: 'batch-source' }, h('option', { value: '' }, 'All'), h('option', { value: 'cluster' }, 'Live cluster runs'), h('option', { value: 'import' }, 'Imported'));
@@ -101,8 +105,9 @@ export const renderAnalytics: Page = async (root) => {
     detail.el.scrollIntoView({ block: 'start' });
   };
 
+  /** The catalogue and the golden profiles. */
   const load = async () => {
-    state.batches = await getJson<Batch[]>('/api/analytics/batches');
+    [state.batches] = await Promise.all([getJson<Batch[]>('/api/analytics/batches'), state.loadProfiles()]);
     for (const id of [...state.compare]) if (!state.batches.some((b) => b.batch_id === id)) state.compare.delete(id);
     renderRows();
     state.changed();
@@ -118,6 +123,7 @@ export const renderAnalytics: Page = async (root) => {
     syncRows();
     detail.refresh();
     golden.refresh();
+    live.refresh();
   });
 
   root.append(
@@ -151,9 +157,10 @@ export const renderAnalytics: Page = async (root) => {
     ),
     detail.el,
     golden.el,
+    live.el,
   );
-  await state.loadSavedProfiles();
   await load();
+  await live.start();
   const onResize = () => {
     detail.resize();
     golden.resize();
@@ -163,6 +170,7 @@ export const renderAnalytics: Page = async (root) => {
     window.removeEventListener('resize', onResize);
     detail.destroy();
     golden.destroy();
+    live.destroy();
   };
 };
 
