@@ -15,6 +15,11 @@ export interface Band {
   start: number;
   end: number;
   label: string;
+  /** Fill colour (CSS); default alternates two light shades. */
+  colour?: string;
+  /** Draw as a strip in lane `lane` of `lanes` along the top of the plot (one lane per unit) instead of full height. */
+  lane?: number;
+  lanes?: number;
 }
 
 export interface Marker {
@@ -66,6 +71,7 @@ export class TimeChart {
     this.el.dataset.points = String(points);
     this.el.dataset.last = last;
     this.el.dataset.series = names.join(',');
+    this.el.dataset.bands = String(this.bands.length);
     const data: uPlot.AlignedData = tables.length === 0 ? [[]] : tables.length === 1 ? tables[0]! : uPlot.join(tables);
     if (this.plot && names.join('\u0000') === this.names.join('\u0000')) {
       this.plot.setData(data);
@@ -86,11 +92,29 @@ export class TimeChart {
             const { ctx } = u;
             const { top, height } = u.bbox;
             ctx.save();
+            ctx.beginPath();
+            ctx.rect(u.bbox.left, top, u.bbox.width, height);
+            ctx.clip();
+            const px = devicePixelRatio || 1;
+            const strip = 14 * px;
+            ctx.font = `${10 * px}px sans-serif`;
+            ctx.textBaseline = 'middle';
             this.bands.forEach((b, i) => {
               const x0 = u.valToPos(b.start, 'x', true);
               const x1 = u.valToPos(b.end, 'x', true);
-              ctx.fillStyle = i % 2 ? 'rgba(86,180,233,0.12)' : 'rgba(230,159,0,0.12)';
-              ctx.fillRect(x0, top, Math.max(1, x1 - x0), height);
+              const w = Math.max(1, x1 - x0);
+              if (b.lane === undefined) {
+                ctx.fillStyle = b.colour ?? (i % 2 ? 'rgba(86,180,233,0.12)' : 'rgba(230,159,0,0.12)');
+                ctx.fillRect(x0, top, w, height);
+                return;
+              }
+              const y = top + b.lane * strip;
+              ctx.globalAlpha = 0.45;
+              ctx.fillStyle = b.colour ?? '#56B4E9';
+              ctx.fillRect(x0, y, w, strip - px);
+              ctx.globalAlpha = 1;
+              ctx.fillStyle = '#000';
+              if (ctx.measureText(b.label).width + 6 * px < w) ctx.fillText(b.label, x0 + 3 * px, y + strip / 2);
             });
             ctx.restore();
           },

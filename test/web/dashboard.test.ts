@@ -72,6 +72,9 @@ describe('dashboard in chromium', function () {
       { timeout: 20_000 },
     );
     assert.equal(await page.locator('#chart-od_readings canvas').count(), 1);
+    // Online phase detection labels each unit from its first growth rates: a strip per unit on the charts.
+    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('#chart-od_readings')?.dataset.bands ?? 0) >= 2, undefined, { timeout: 30_000 });
+    assert.match((await page.locator('#phase-legend').textContent()) ?? '', /lag.*exponential.*stationary/);
     await page.locator('#media-rates dt').first().waitFor();
     await shot(page, 'overview');
   });

@@ -1,7 +1,7 @@
 /**
  * Overview of the current experiment: OD, normalised OD, growth rate and temperature per unit from the
  * time-series routes (re-polled every few seconds, with a lookback control), media rates, detected phases as
- * shaded bands when the leader has `/api/experiments/{e}/phases`, and media doses as dashed vertical markers in
+ * a coloured strip per unit along the top of each chart (`/api/experiments/{e}/phases`), and media doses as dashed vertical markers in
  * the unit's colour on the OD charts (`/api/experiments/{e}/dosing_events`).
  */
 import { enc, getJson, HttpError } from '../api.js';
@@ -34,15 +34,16 @@ interface Worker {
   is_active: number;
 }
 
-interface Phase {
-  pioreactor_unit?: string;
-  phase?: string;
-  label?: string;
-  start?: string;
-  end?: string | null;
-  started_at?: string;
-  ended_at?: string | null;
+/** One unit's phases from `/api/experiments/{e}/phases` (online phase detection). */
+interface UnitPhases {
+  pioreactor_unit: string;
+  phase: string;
+  phase_started_at: string | null;
+  history: Array<{ phase: string; started_at: string }>;
 }
+
+/** Okabe-Ito colours per growth phase (legend on the page). */
+export const PHASE_COLOURS: Record<string, string> = { lag: '#999999', exponential: '#56B4E9', stationary: '#E69F00', death: '#D55E00' };
 
 export const renderOverview: Page = async (root, ctx) => {
   if (!ctx.exp) {
@@ -50,6 +51,7 @@ export const renderOverview: Page = async (root, ctx) => {
     return;
   }
   const e = ctx.exp.experiment;
+  const createdAt = ctx.exp.created_at;
   const workers = await getJson<Worker[]>(`/api/experiments/${enc(e)}/workers`);
   const units = workers.map((w) => w.pioreactor_unit);
   const colour = unitColours(units);
@@ -64,6 +66,12 @@ export const renderOverview: Page = async (root, ctx) => {
   root.append(
     h('p', { class: 'summary' }, h('strong', {}, e), ctx.exp.description ? ` — ${ctx.exp.description}` : '', ` · created ${new Date(ctx.exp.created_at).toLocaleString()} · units: ${units.join(', ') || 'none assigned'}`),
     h('div', { class: 'toolbar' }, h('label', { for: 'lookback' }, 'Look back'), select, refresh, status),
+    h(
+      'p',
+      { class: 'phase-legend', id: 'phase-legend' },
+      'Growth phases, one strip per unit along the top of each chart: ',
+      ...Object.entries(PHASE_COLOURS).map(([p, c]) => h('span', { class: 'swatch-item' }, h('span', { class: 'swatch', style: `background:${c}`, 'aria-hidden': 'true' }), ` ${p} `)),
+    ),
     h('section', { class: 'card', 'aria-label': 'Media rates' }, h('h2', {}, 'Dosing (mL/h over the last 3 h)'), media, markers),
   );
   const grid = h('div', { class: 'charts' });
@@ -81,7 +89,7 @@ export const renderOverview: Page = async (root, ctx) => {
     if (busy || stopped) return;
     busy = true;
     try {
-      const [bands, doses] = await Promise.all([loadPhases(e), loadDoses(e, lookback, colour)]);
+      const [bands, doses] = await Promise.all([loadPhases(e, units, createdAt), loadDoses(e, lookback, colour)]);
       markers.textContent = doses.length ? `${doses.length} media dose${doses.length === 1 ? "" : "s"} marked on the OD charts` : '';
       await Promise.all(
         charts.map(async ({ spec, chart }) => {
@@ -142,21 +150,30 @@ async function loadDoses(e: string, lookbackHours: number, colour: (unit: string
     .map((r) => ({ at: Date.parse(r.timestamp) / 1000, label: `${r.pioreactor_unit} ${r.event} ${r.volume_change_ml} mL`, colour: colour(r.pioreactor_unit) }));
 }
 
-async function loadPhases(e: string): Promise<Band[]> {
+/** Each unit's phases as a strip (one lane per unit) along the top of the charts, coloured by phase. */
+async function loadPhases(e: string, units: string[], runStart: string | null): Promise<Band[]> {
   if (phasesRoute === false) return [];
   try {
-    const rows = await getJson<Phase[] | { phases?: Phase[] }>(`/api/experiments/${enc(e)}/phases`);
+    const rows = await getJson<UnitPhases[]>(`/api/experiments/${enc(e)}/phases`);
     phasesRoute = true;
-    const list = Array.isArray(rows) ? rows : (rows.phases ?? []);
     const now = Date.now() / 1000;
-    return list
-      .map((p) => {
-        const s = Date.parse(p.start ?? p.started_at ?? '') / 1000;
-        const endIso = p.end ?? p.ended_at ?? null;
-        const en = endIso ? Date.parse(endIso) / 1000 : now;
-        return { start: s, end: en, label: `${p.pioreactor_unit ?? ''} ${p.phase ?? p.label ?? ''}`.trim() };
-      })
-      .filter((b) => Number.isFinite(b.start) && Number.isFinite(b.end));
+    const lanes = Math.max(1, units.length);
+    return rows.flatMap((r) => {
+      const lane = units.indexOf(r.pioreactor_unit);
+      let hist = r.history.length ? r.history : r.phase_started_at ? [{ phase: r.phase, started_at: r.phase_started_at }] : [];
+      // The streaming labeller starts every run in lag; only changes are events, so the first lag is implied.
+      if (hist.length && hist[0]!.phase !== 'lag' && runStart) hist = [{ phase: 'lag', started_at: runStart }, ...hist];
+      return hist
+        .map((p, i) => ({
+          start: Date.parse(p.started_at) / 1000,
+          end: i + 1 < hist.length ? Date.parse(hist[i + 1]!.started_at) / 1000 : now,
+          label: `${r.pioreactor_unit} ${p.phase}`,
+          colour: PHASE_COLOURS[p.phase] ?? '#CC79A7',
+          lane: lane < 0 ? lanes - 1 : lane,
+          lanes,
+        }))
+        .filter((b) => Number.isFinite(b.start) && Number.isFinite(b.end));
+    });
   } catch (err) {
     if (err instanceof HttpError && (err.status === 404 || err.status === 405)) phasesRoute = false;
     return [];
