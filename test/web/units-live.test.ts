@@ -7,7 +7,7 @@
 // Screenshots go to test/artifacts/units-*.png.
 import assert from 'node:assert/strict';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { waitFor } from '../../bench/fleet.js';
 import type { LeaderHandle } from '../../leader/leader.js';
 import { LEADER } from '../leader/cluster.js';
@@ -27,6 +27,9 @@ async function taskResult<T>(base: string, method: string, path: string, body?: 
 }
 
 const shot = screenshots('units');
+
+/** The page disables an action's button until the action (start, change) has finished. */
+const actionDone = (scope: Locator, name: string) => scope.getByRole('button', { name, exact: true }).and(scope.locator(':enabled')).waitFor({ timeout: 20_000 });
 
 describe('units page: live stream and controls (chromium)', function () {
   this.timeout(90_000);
@@ -129,6 +132,7 @@ describe('units page: live stream and controls (chromium)', function () {
     assert.match((await row.locator(`label[for="auto-${U}-dosing-duration"]`).textContent()) ?? '', /Time between dosing \(min\)/);
     await page.fill(`#auto-${U}-dosing-exchange_volume_ml`, '0.25');
     await row.getByRole('button', { name: `Start Dosing automation on ${U}`, exact: true }).click();
+    await actionDone(row, `Start Dosing automation on ${U}`);
     await row.locator('.state[data-state="ready"]').waitFor({ timeout: 15_000 });
     // ...in /api and on the retained MQTT state
     const running = await taskResult<Record<string, Array<{ job_name: string; state?: string }> | null>>(base, 'GET', `/api/workers/${U}/jobs/running`);
@@ -140,6 +144,7 @@ describe('units page: live stream and controls (chromium)', function () {
     // change a setting of the running automation
     await page.fill(`#auto-${U}-dosing-duration`, '30');
     await row.getByRole('button', { name: `Change Dosing automation on ${U}`, exact: true }).click();
+    await actionDone(row, `Change Dosing automation on ${U}`);
     await row.locator(`#cur-${U}-dosing_automation-duration`, { hasText: 'now 30' }).waitFor({ timeout: 10_000 });
     const settings = await taskResult<Record<string, { settings?: Record<string, unknown> } | null>>(base, 'GET', `/api/workers/${U}/jobs/settings/job_name/dosing_automation/experiments/exp1`);
     assert.equal(Number(settings[U]?.settings?.duration), 30);
@@ -158,11 +163,13 @@ describe('units page: live stream and controls (chromium)', function () {
     await page.selectOption(`#auto-${U}-led`, 'light_dark_cycle');
     await page.fill(`#auto-${U}-led-light_intensity`, '30');
     await led.getByRole('button', { name: `Start LED automation on ${U}`, exact: true }).click();
+    await actionDone(led, `Start LED automation on ${U}`);
     await led.locator('.state[data-state="ready"]').waitFor({ timeout: 15_000 });
     // the unit's published LED state, live
     await page.locator(`#leds-${U}`, { hasText: 'C 30 %, D 30 %' }).waitFor({ timeout: 10_000 });
     await page.fill(`#auto-${U}-led-light_intensity`, '60');
     await led.getByRole('button', { name: `Change LED automation on ${U}`, exact: true }).click();
+    await actionDone(led, `Change LED automation on ${U}`);
     await page.locator(`#leds-${U}`, { hasText: 'C 60 %, D 60 %' }).waitFor({ timeout: 10_000 });
     await page.locator(`#cur-${U}-led_automation-light_intensity`, { hasText: 'now 60' }).waitFor();
 
@@ -170,10 +177,12 @@ describe('units page: live stream and controls (chromium)', function () {
     await page.selectOption(`#auto-${U}-temperature`, 'thermostat');
     await page.fill(`#auto-${U}-temperature-target_temperature`, '35');
     await temp.getByRole('button', { name: `Start Temperature automation on ${U}`, exact: true }).click();
+    await actionDone(temp, `Start Temperature automation on ${U}`);
     await temp.locator('.state[data-state="ready"]').waitFor({ timeout: 15_000 });
     await page.locator(`#cur-${U}-temperature_automation-target_temperature`, { hasText: 'now 35' }).waitFor({ timeout: 10_000 });
     await page.fill(`#auto-${U}-temperature-target_temperature`, '37');
     await temp.getByRole('button', { name: `Change Temperature automation on ${U}`, exact: true }).click();
+    await actionDone(temp, `Change Temperature automation on ${U}`);
     await page.locator(`#cur-${U}-temperature_automation-target_temperature`, { hasText: 'now 37' }).waitFor({ timeout: 10_000 });
     await shot(page, 'led-temperature');
     await led.getByRole('button', { name: `Stop LED automation on ${U}`, exact: true }).click();

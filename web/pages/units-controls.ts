@@ -77,6 +77,8 @@ export class AutomationForm {
   /** Published values of the job: automation_name and its settings. */
   readonly live = new Map<string, string>();
   dirty = false;
+  /** Counts the user's edits, so an action that finishes late does not undo what was typed meanwhile. */
+  edits = 0;
 
   constructor(
     readonly unit: string,
@@ -124,8 +126,12 @@ export class AutomationForm {
           input = h('input', { id, type: f.type === 'numeric' ? 'number' : 'text', step: 'any', value, 'data-key': f.key });
         }
         input.disabled = !!f.disabled;
-        input.addEventListener('input', () => (this.dirty = true));
-        input.addEventListener('change', () => (this.dirty = true));
+        const edited = () => {
+          this.dirty = true;
+          this.edits++;
+        };
+        input.addEventListener('input', edited);
+        input.addEventListener('change', edited);
         this.inputs.set(f.key, input);
         const running = this.live.get('automation_name') === d?.automation_name;
         const cur = h('span', { class: 'current', id: `cur-${this.unit}-${AUTOMATION_JOBS[this.type]}-${f.key}` }, running && live !== undefined ? `now ${fmtValue(live, f.key)}` : '');
@@ -188,8 +194,12 @@ export class AutomationForm {
     return out;
   }
 
-  /** Follow the running automation again. */
-  resync(): void {
+  /**
+   * Follow the running automation again, unless the user edited the form since `since` (a value of `edits`
+   * taken when the action started): a start that answers late must not overwrite what was typed meanwhile.
+   */
+  resync(since?: number): void {
+    if (since !== undefined && this.edits !== since) return;
     this.dirty = false;
     const name = this.live.get('automation_name');
     if (name && this.descriptors.some((d) => d.automation_name === name)) this.select.value = name;

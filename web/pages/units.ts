@@ -179,10 +179,11 @@ export const renderUnits: Page = async (root, ctx) => {
             const running = f.live.get('automation_name');
             if (running && opts.automation_name !== running) {
               // another automation: stop this one, then start the chosen one
+              const since = f.edits;
               await stopJob(u, d.job_name);
               await waitState(cell, (s) => !RUNNING.has(s), 15_000);
               await runJob(u, d.job_name, opts);
-              f.resync();
+              f.resync(since);
               return;
             }
             const diff = f.changes();
@@ -194,8 +195,9 @@ export const renderUnits: Page = async (root, ctx) => {
       }
       start.addEventListener('click', () =>
         void act(start, async () => {
+          const since = form?.edits;
           await runJob(u, d.job_name, form ? form.options() : {});
-          form?.resync();
+          form?.resync(since);
         }),
       );
       stop.addEventListener('click', () => void act(stop, () => stopJob(u, d.job_name)));
