@@ -86,7 +86,8 @@ export function dtwFull(a: Float64Array, b: Float64Array, dims = 1): number {
  * the last row of the cost matrix (same local cost and steps as dtwDistance). A run that is still growing is
  * compared against the part of a reference it has reached: the best prefix is the smallest normalised entry.
  * Both are on the same time grid, so the band is around the unscaled diagonal: |i - j| <= radius (cells
- * outside are +Infinity), which keeps a run that has not grown for ten hours from matching a three-hour lag.
+ * outside are +Infinity), which keeps a run that has not grown for ten hours from matching a three-hour lag. A run
+ * that has gone on past the end of `b` may still match b's last point (compared with the reference's final state).
  * O(n m) time, O(m) memory.
  */
 export function dtwOpenEnd(a: Float64Array, b: Float64Array, dims: number, radius = Infinity): Float64Array {
@@ -97,7 +98,7 @@ export function dtwOpenEnd(a: Float64Array, b: Float64Array, dims: number, radiu
   for (let i = 0; i < n; i++) {
     const ai = i * dims;
     for (let j = 0; j < m; j++) {
-      if (Math.abs(i - j) > radius) {
+      if (Math.abs(i - j) > radius && !(j === m - 1 && i > j)) {
         cur[j] = Infinity;
         continue;
       }

@@ -184,6 +184,7 @@ export function scoreSoFar(profile: GoldenProfile, trajectory: readonly (readonl
       bestJ = j;
     }
   }
+  if (!Number.isFinite(bestNorm)) throw new Error('Running score: no alignment of the run with the profile');
   return {
     score: scoreFromNormalizedDistance(bestNorm, maxDistance),
     dtwNormalizedDistance: Math.round(bestNorm * 1e6) / 1e6,

@@ -37,6 +37,16 @@ describe('running scores against a golden profile', function () {
       assert.ok(g.score > b.score + 10, `good ${g.score} vs stalled ${b.score}`);
     });
 
+    it('a run that has gone on past the end of the profile is compared with its final state, not scored 0', () => {
+      const short: GoldenProfile = { ...profile, elapsedHours: grid.slice(0, 21), mean: profile.mean.slice(0, 21), std: profile.std.slice(0, 21) };
+      const long = Array.from({ length: 80 }, (_, i) => [logistic(Math.min(i * 0.5, 10), 3)]);
+      const r = scoreSoFar(short, long);
+      assert.ok(r.score > 90, `score ${r.score}`);
+      assert.equal(r.matchedHours, 10);
+      const drifted = Array.from({ length: 80 }, (_, i) => [i * 0.5 <= 10 ? logistic(i * 0.5, 3) : stalled(i * 0.5)]);
+      assert.ok(scoreSoFar(short, drifted).score < r.score - 10, 'a run that collapses after the profile ends scores lower');
+    });
+
     it('refuses a trajectory with the wrong number of variables', () => {
       assert.throws(() => scoreSoFar(profile, [[1, 2]]), /2 variables, profile has 1/);
     });
