@@ -111,6 +111,8 @@ describe('units page: live stream and controls (chromium)', function () {
     assert.ok(Math.abs(rows.ml - 1.5) < 1e-6, `1.5 mL booked, got ${rows.ml}`);
     await page.locator(`#vol-${U}`, { hasText: /\d/ }).waitFor();
     // 40 ml model: max fill 36 mL; the vial holds about 16.5 mL now.
+    // The first dose has finished on the unit (its add_media job is disconnected again), as its button shows.
+    await page.locator(`article.unit[data-unit="${U}"] button[data-pump="add_media"][data-state="disconnected"]`).waitFor({ timeout: 20_000 });
     await page.fill(`#pump-ml-${U}`, '30');
     await page.getByRole('button', { name: `Add media on ${U}`, exact: true }).click();
     const alert = page.locator(`#pump-error-${U}`);
