@@ -92,7 +92,9 @@ export function liveScores(db: Db, experiment: string): { profile: ChosenProfile
   for (const r of rows) {
     const run = parseRunBatchId(r.batch_id);
     if (!run || run.experiment !== experiment) continue;
-    byUnit.set(run.unit, [...(byUnit.get(run.unit) ?? []), r]);
+    let list = byUnit.get(run.unit);
+    if (!list) byUnit.set(run.unit, (list = []));
+    list.push(r);
   }
   return {
     profile,

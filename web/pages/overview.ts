@@ -144,7 +144,7 @@ interface DosingEvent {
 
 /** Media and alt-media additions in the lookback window, as chart markers in the unit's colour. */
 async function loadDoses(e: string, lookbackHours: number, colour: (unit: string) => string): Promise<Marker[]> {
-  const rows = await getJson<DosingEvent[]>(`/api/experiments/${enc(e)}/dosing_events?lookback=${Math.min(lookbackHours, 1_000_000)}&limit=2000`);
+  const rows = await getJson<DosingEvent[]>(`/api/experiments/${enc(e)}/dosing_events?lookback=${lookbackHours}&limit=2000`);
   return rows
     .filter((r) => r.event === 'add_media' || r.event === 'add_alt_media')
     .map((r) => ({ at: Date.parse(r.timestamp) / 1000, label: `${r.pioreactor_unit} ${r.event} ${r.volume_change_ml} mL`, colour: colour(r.pioreactor_unit) }));
