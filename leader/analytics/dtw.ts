@@ -3,8 +3,13 @@
  * relative to each row's band start. Local cost is the Euclidean distance between V-dimensional points
  * (not squared) and steps are (1,0), (0,1), (1,1) without weights, as in fastdtw.
  *
- * SporeDB calls fastdtw(radius = max(T/5, 10)); exact DTW within a band of that radius is never worse than
- * fastdtw's approximation (its path lies inside such a band in practice) and is deterministic. We use it.
+ * SporeDB calls fastdtw(radius = max(T/5, 10)). A band is exact only for paths that stay inside it: the
+ * result is the optimum over paths in the band, so it can be larger than full DTW (never smaller), and a
+ * band around the scaled diagonal alone misses the path of two runs of unequal length that stay in step
+ * (same elapsed time, j ~ i) and then fold the longer one's tail onto the other's end. So the band here is
+ * centred on the scaled diagonal and widened by |n - m|, which puts both the same-time diagonal and the
+ * end-aligned one inside it; and `dtw` runs full DTW whenever n x m < 4e6 cells (a few ms), the band only
+ * above that.
  */
 
 /** Band limits of row i for series lengths n (rows) and m (cols): a corridor around the scaled diagonal. */
@@ -17,16 +22,19 @@ function bandLimits(i: number, n: number, m: number, radius: number): [number, n
   return [lo, hi];
 }
 
+/** Below this many cells (n x m) `dtw` computes full DTW. */
+export const FULL_DTW_CELLS = 4e6;
+
 /**
- * DTW distance between a (n x dims) and b (m x dims), both row-major. `radius` is the Sakoe-Chiba half
- * width in columns; it is widened to the slope of the diagonal so consecutive rows always connect.
- * radius >= max(n, m) gives full DTW.
+ * DTW distance between a (n x dims) and b (m x dims), both row-major, inside a band: `radius` is the
+ * Sakoe-Chiba half width in columns around the scaled diagonal, widened by |n - m| (see above) and to the
+ * slope of the diagonal so consecutive rows always connect. radius >= max(n, m) gives full DTW.
  */
 export function dtwDistance(a: Float64Array, b: Float64Array, dims: number, radius: number): number {
   const n = a.length / dims;
   const m = b.length / dims;
   if (n === 0 || m === 0) return NaN;
-  const r = Math.max(radius, Math.ceil(m / n), 1);
+  const r = Math.max(radius + Math.abs(n - m), Math.ceil(m / n), 1);
   // Row buffers hold column j at index j - lo + 1; index 0 and the slots past hi are +Infinity sentinels,
   // so the inner loop needs no bounds tests. Band edges move by at most ceil(m/n) + 1 per row.
   const pad = Math.ceil(m / n) + 2;
@@ -79,6 +87,11 @@ export function dtwDistance(a: Float64Array, b: Float64Array, dims: number, radi
 /** Full DTW (band covering the whole matrix). */
 export function dtwFull(a: Float64Array, b: Float64Array, dims = 1): number {
   return dtwDistance(a, b, dims, Math.max(a.length, b.length) / dims);
+}
+
+/** Exact DTW when n x m < FULL_DTW_CELLS, else banded DTW of that radius (widened as dtwDistance does). */
+export function dtw(a: Float64Array, b: Float64Array, dims: number, radius: number): number {
+  return (a.length / dims) * (b.length / dims) < FULL_DTW_CELLS ? dtwFull(a, b, dims) : dtwDistance(a, b, dims, radius);
 }
 
 /**

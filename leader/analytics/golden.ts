@@ -5,7 +5,7 @@
  * variable can go in.
  */
 import { alignRuns, columnName, type AlignedTable, type RunData } from './align.js';
-import { dtwDistance, dtwOpenEnd } from './dtw.js';
+import { dtw, dtwOpenEnd } from './dtw.js';
 
 export interface GoldenProfile {
   variables: string[];
@@ -118,7 +118,7 @@ export function scoreAgainstProfile(profile: GoldenProfile, trajectory: readonly
   const a = zscoreColumns(trajectory, V);
   const b = zscoreColumns(profile.mean, V);
   const radius = Math.max(Math.floor(T / 5), 10);
-  const dist = dtwDistance(a, b, V, radius);
+  const dist = dtw(a, b, V, radius);
   const norm = dist / Math.max(T, Tr);
   return {
     score: scoreFromNormalizedDistance(norm, maxDistance),
