@@ -37,8 +37,9 @@ export function anchorTs(phases: RunData['phases'], anchor: PhaseType = 'exponen
 
 /**
  * Outer join of every run's samples on elapsed hours since its anchor (duplicates averaged). With
- * resolutionMinutes, values are interpolated linearly onto arange(min, max + step/2, step): leading gaps
- * stay NaN and trailing values are carried forward, like SporeDB's pandas interpolate("index").
+ * resolutionMinutes, values are interpolated linearly onto arange(min, max + step/2, step). Grid times
+ * before a run's first or after its last sample are NaN (QUIRK fixed: SporeDB's pandas interpolate("index")
+ * carried the last value forward, so a run that had ended still weighed on a golden profile's tail).
  */
 export function alignRuns(runs: readonly RunData[], opts: AlignOptions = {}): AlignedTable {
   const anchor = opts.anchorPhase ?? 'exponential';
@@ -90,7 +91,7 @@ export function alignRuns(runs: readonly RunData[], opts: AlignOptions = {}): Al
   return { elapsedHours, columns };
 }
 
-/** Linear interpolation at xs; NaN before the first finite sample, last value carried after the end. */
+/** Linear interpolation at xs; NaN before the first and after the last finite sample. */
 export function interpolateOnto(x: ArrayLike<number>, y: ArrayLike<number>, xs: ArrayLike<number>): Float64Array {
   const px: number[] = [];
   const py: number[] = [];
@@ -107,7 +108,7 @@ export function interpolateOnto(x: ArrayLike<number>, y: ArrayLike<number>, xs: 
     const q = xs[i];
     if (q < px[0]) continue;
     if (q >= px[px.length - 1]) {
-      out[i] = py[py.length - 1];
+      if (q === px[px.length - 1]) out[i] = py[py.length - 1];
       continue;
     }
     while (px[j + 1] < q) j++;

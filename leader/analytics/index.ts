@@ -9,6 +9,8 @@ export * from './streaming-phases.js';
 export * from './metrics.js';
 export * from './align.js';
 export * from './golden.js';
+export * from './scoring.js';
+export * from './golden-calibration.js';
 export * from './dtw.js';
 export * from './soft-sensor.js';
 export * from './units.js';

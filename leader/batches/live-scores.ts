@@ -2,7 +2,8 @@
  * Running golden-batch scores. When a golden profile is chosen for an experiment
  * (`analytics_experiment_golden`), every `[leader] live_score_interval_seconds` each run of that experiment
  * (batch `run:{exp}:{unit}`) is scored against it so far (library `scoreSoFar`: open-end DTW onto the part
- * of the profile the run has reached, its samples binned to the profile's grid). Each score is
+ * of the profile the run has reached, its samples binned to the profile's grid, on the same calibrated
+ * scale as a complete run's score, see leader/analytics/scoring.ts). Each score is
  *  - stored in `analytics_scores` (live = 1, matched_h = the profile hours reached), so its history is kept;
  *  - published as the unit's `batch_scoring` job (own connection, will `lost`): retained settings `score`,
  *    `golden_profile`, `matched_hours` and `scored_at`;
@@ -12,7 +13,7 @@
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { ColonyLogger } from '../../shared/logger.js';
 import { formatTimestamp } from '../../shared/timestamps.js';
-import { binTrajectory, scoreSoFar } from '../analytics/golden.js';
+import { binTrajectory, profileStepHours, scoreSoFar } from '../analytics/scoring.js';
 import type { LeaderBus } from '../bus.js';
 import type { Db } from '../db/open.js';
 import { LeaderHostedJob, type BrokerCreds } from './job-connection.js';
@@ -194,8 +195,7 @@ export class LiveScoreService {
     const batchId = runBatchId(experiment, unit);
     const gp = profileFromDoc(doc);
     if (gp.mean.length === 0) return null;
-    const step = gp.elapsedHours.length > 1 ? gp.elapsedHours[1] - gp.elapsedHours[0] : 0.25;
-    const traj = binTrajectory(this.svc.trajectory(batchId, doc.variables), step);
+    const traj = binTrajectory(this.svc.trajectory(batchId, doc.variables), profileStepHours(gp));
     if (traj.length < 2) return null;
     const r = scoreSoFar(gp, traj);
     const at = formatTimestamp(this.o.clock.now());

@@ -10,7 +10,8 @@
  *  - the default signal is OD600 when the batch has it, else od_filtered (cluster runs), never "biomass";
  *  - lineage: parents must exist, links are checked for cycles, traversals return each node once;
  *  - scoring drops profile rows whose mean is NaN (edges of the alignment) and trajectory rows with a
- *    missing variable, instead of scoring 0.
+ *    missing variable, instead of scoring 0; the run is binned to the profile's grid and scored on the
+ *    profile's leave-one-out calibration (library scoring.ts states the rule).
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/open.js';
@@ -18,13 +19,15 @@ import { formatTimestamp } from '../../shared/timestamps.js';
 import {
   alignRuns,
   bocpdChangepoints,
-  buildGoldenProfile,
+  binTrajectory,
+  buildCalibratedGoldenProfile,
   detectPhases as detectPhasesPure,
   growthRateInWindow,
   importCsv as importCsvText,
   importXlsx,
   labelRates,
   LinearSoftSensor,
+  profileStepHours,
   scoreAgainstProfile,
   segmentRatePerHour,
   MS_PER_HOUR,
@@ -157,9 +160,13 @@ export interface GoldenProfileDoc {
   elapsed_hours: number[];
   mean: (number | null)[][];
   std: (number | null)[][];
+  /** Runs with data at each grid time and variable (profiles stored before it existed have none). */
+  count?: number[][];
   source_batch_ids: string[];
   created_at: string;
   metadata: Record<string, unknown>;
+  /** Leave-one-out calibration of the scores (scoring.ts); absent with a single source run. */
+  calibration?: { method: 'leave-one-out'; distances: number[]; scale: number };
 }
 
 /** A stored golden profile without its grid (GET /api/analytics/golden). */
@@ -180,6 +187,8 @@ export interface BatchScore {
   score: number;
   dtw_normalized_distance: number;
   variables: string[];
+  /** `leave-one-out` (calibrated on the golden runs' spread) or `sporedb` (uncalibrated profile). */
+  scale: 'leave-one-out' | 'sporedb';
 }
 
 export interface SoftSensorSpec {
@@ -670,7 +679,7 @@ export class AnalyticsService {
     const signal = o.signal ?? 'OD600';
     let p: GoldenProfile;
     try {
-      p = buildGoldenProfile(
+      p = buildCalibratedGoldenProfile(
         batches.map((b) => this.runData(b, signal, variables)),
         variables,
         { resolutionMinutes: o.resolution_minutes ?? 15 },
@@ -686,9 +695,11 @@ export class AnalyticsService {
       elapsed_hours: p.elapsedHours,
       mean: p.mean.map((r) => r.map(finiteOrNull)),
       std: p.std.map((r) => r.map(finiteOrNull)),
+      count: p.count,
       source_batch_ids: p.sourceRuns,
       created_at: ts(this.now()),
       metadata: o.metadata ?? {},
+      ...(p.calibration ? { calibration: p.calibration } : {}),
     };
     this.saveProfile(doc);
     return doc;
@@ -729,11 +740,18 @@ export class AnalyticsService {
     const doc = typeof profile === 'string' ? this.getProfile(profile) : profile;
     if (!doc) throw new AnalyticsError(404, `no golden profile ${JSON.stringify(profile)}`);
     const b = this.batch(ref);
-    const traj = this.trajectory(b.batch_id, doc.variables).map((r) => r.values);
-    if (traj.length === 0) throw new AnalyticsError(409, `batch ${b.name} has no samples of ${doc.variables.join(', ')}`);
     const gp = profileFromDoc(doc);
+    const traj = binTrajectory(this.trajectory(b.batch_id, doc.variables), profileStepHours(gp));
+    if (traj.length === 0) throw new AnalyticsError(409, `batch ${b.name} has no samples of ${doc.variables.join(', ')}`);
     const r = scoreAgainstProfile(gp, traj, o.max_distance ?? 2);
-    const score: BatchScore = { batch_id: b.batch_id, profile_id: doc.profile_id, score: r.score, dtw_normalized_distance: r.dtwNormalizedDistance, variables: doc.variables };
+    const score: BatchScore = {
+      batch_id: b.batch_id,
+      profile_id: doc.profile_id,
+      score: r.score,
+      dtw_normalized_distance: r.dtwNormalizedDistance,
+      variables: doc.variables,
+      scale: r.scale,
+    };
     this.db
       .prepare('INSERT INTO analytics_scores (batch_id, profile_id, score, dtw_normalized_distance, variables, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(b.batch_id, doc.profile_id, score.score, finiteOrNull(score.dtw_normalized_distance), JSON.stringify(doc.variables), ts(this.now()));
@@ -938,6 +956,8 @@ export function profileFromDoc(doc: GoldenProfileDoc): GoldenProfile {
     elapsedHours: doc.elapsed_hours.filter((_, i) => keep[i]),
     mean: doc.mean.filter((_, i) => keep[i]) as number[][],
     std: doc.std.filter((_, i) => keep[i]).map((r) => r.map((v) => v ?? NaN)),
+    count: doc.count?.filter((_, i) => keep[i]),
     sourceRuns: doc.source_batch_ids,
+    calibration: doc.calibration,
   };
 }

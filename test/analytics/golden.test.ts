@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { alignRuns, type RunData } from '../../leader/analytics/align.js';
 import { dtwDistance, dtwFull } from '../../leader/analytics/dtw.js';
-import { buildGoldenProfile, createGoldenProfile, scoreAgainstProfile, scoreFromNormalizedDistance } from '../../leader/analytics/golden.js';
+import { buildGoldenProfile, createGoldenProfile } from '../../leader/analytics/golden.js';
+import { buildCalibratedGoldenProfile, runSamples } from '../../leader/analytics/golden-calibration.js';
 import { detectPhases } from '../../leader/analytics/phases.js';
+import { binTrajectory, calibratedScore, profileStepHours, scoreAgainstProfile, scoreFromNormalizedDistance } from '../../leader/analytics/scoring.js';
 import { demoImport, DEMO_RUNS, toSeries } from './demo.js';
 import { rng } from './prng.js';
 
@@ -21,10 +23,10 @@ function naiveDtw(a: number[][], b: number[][]): number {
 
 const H = 3_600_000;
 
-function run(name: string, lag: number, seed: number, invert = false): RunData {
+function run(name: string, lag: number, seed: number, invert = false, hours = 24): RunData {
   const r = rng(seed);
   const t0 = Date.UTC(2026, 0, 1);
-  const ts = Float64Array.from({ length: 50 }, (_, i) => t0 + ((24 * i) / 49) * H);
+  const ts = Float64Array.from({ length: 50 }, (_, i) => t0 + ((hours * i) / 49) * H);
   const od = ts.map((t) => {
     const h = (t - t0) / H;
     return (invert ? 5 * Math.exp(-0.16 * h) : 0.1 * Math.exp(0.16 * Math.max(0, h - lag))) + r.normal(0, 0.01);
@@ -100,28 +102,84 @@ describe('analytics alignment, golden profile and scoring', () => {
     const p = createGoldenProfile(aligned, ['r1', 'r2'], ['pH', 'temperature']);
     assert.deepEqual(p.variables, ['pH', 'temperature']);
     const t = p.elapsedHours.indexOf(0);
-    const a = aligned.columns['r1__pH'][t];
-    const b = aligned.columns['r2__pH'][t];
+    const a = aligned.columns['r1__pH'][aligned.elapsedHours.indexOf(0)];
+    const b = aligned.columns['r2__pH'][aligned.elapsedHours.indexOf(0)];
     assert.ok(Math.abs(p.mean[t][0] - (a + b) / 2) < 1e-12);
     assert.ok(Math.abs(p.std[t][0] - Math.abs(a - b) / 2) < 1e-12);
     assert.throws(() => createGoldenProfile(aligned, ['r1', 'r9'], ['pH']), /Missing columns/);
   });
 
-  it('demo runs: scoring each against a golden profile from the other two ranks the odd run (hydrolysate) lowest', () => {
+  it('golden tail: each grid time uses only the runs with data there (mean, sd and count), and the profile ends where fewer than two runs remain', () => {
+    // Three runs anchored at the same time; r3 stops at 12 h, r2 at 18 h, r1 goes on to 24 h.
+    const runs = [run('r1', 2, 1, false, 24), run('r2', 2, 2, false, 18), run('r3', 2, 3, false, 12)];
+    const aligned = alignRuns(runs, { variables: ['OD600'], resolutionMinutes: 30 });
+    const p = createGoldenProfile(aligned, ['r1', 'r2', 'r3'], ['OD600']);
+    const col = (name: string, h: number) => aligned.columns[`${name}__OD600`][aligned.elapsedHours.indexOf(h)];
+    const lastOf = (name: string) => {
+      const s = runs.find((r) => r.name === name)!.series.OD600.ts;
+      return (s[s.length - 1] - s[0]) / H - 2;
+    };
+    let tail = 0;
+    p.elapsedHours.forEach((h, k) => {
+      const have = ['r1', 'r2', 'r3'].filter((n) => h <= lastOf(n) && !Number.isNaN(col(n, h)));
+      const mean = have.reduce((a, n) => a + col(n, h), 0) / have.length;
+      assert.equal(p.count![k][0], have.length, `count at ${h} h`);
+      assert.ok(Math.abs(p.mean[k][0] - mean) < 1e-12, `mean at ${h} h: ${p.mean[k][0]} vs ${mean} over ${have.join('+')}`);
+      const sd = Math.sqrt(have.reduce((a, n) => a + (col(n, h) - mean) ** 2, 0) / have.length);
+      assert.ok(Math.abs(p.std[k][0] - sd) < 1e-12);
+      if (h > lastOf('r3')) tail++;
+    });
+    assert.ok(tail > 5, 'the profile goes on past the shortest run');
+    // It ends where fewer than two runs remain: the last grid time of r2 (r1 alone is not a profile).
+    const end = p.elapsedHours[p.elapsedHours.length - 1];
+    assert.ok(end <= lastOf('r2') && end > lastOf('r2') - 0.5, `profile ends at ${end} h, r2 at ${lastOf('r2')} h`);
+    assert.ok(aligned.elapsedHours[aligned.elapsedHours.length - 1] > end + 5, 'the alignment itself runs on with r1');
+    assert.ok(Number.isNaN(col('r3', end)), 'an ended run is not carried forward in the alignment');
+  });
+
+  it('score calibration (scoring.ts rule): 100 at distance 0, 84 at the golden leave-one-out scale s, 50 at 2s, 6 at 4s; SporeDB scale without calibration', () => {
+    const cal = { method: 'leave-one-out' as const, distances: [0.3, 0.5], scale: 0.4 };
+    assert.equal(calibratedScore(0, cal), 100);
+    assert.equal(calibratedScore(0.4, cal), 84.09);
+    assert.equal(calibratedScore(0.8, cal), 50);
+    assert.equal(calibratedScore(1.6, cal), 6.25);
+    assert.equal(calibratedScore(NaN, cal), 0);
+    assert.equal(calibratedScore(0.5, undefined), 75);
+    assert.equal(calibratedScore(0.5, { ...cal, scale: 0 }), 75);
+  });
+
+  it('synthetic runs with known truth: golden runs score around each other, a run with half the biomass or a long extra lag scores clearly lower', () => {
+    const golden = [run('g1', 2, 1), run('g2', 2.5, 2), run('g3', 1.5, 3)];
+    const p = buildCalibratedGoldenProfile(golden, ['OD600'], { resolutionMinutes: 30 });
+    assert.equal(p.calibration?.distances.length, 3);
+    const score = (r: RunData) => scoreAgainstProfile(p, binTrajectory(runSamples(r, ['OD600']), profileStepHours(p))).score;
+    const gs = golden.map(score);
+    const spread = Math.max(...gs) - Math.min(...gs);
+    const half = run('half', 2, 7);
+    half.series.OD600 = { ts: half.series.OD600.ts, values: half.series.OD600.values.map((v) => v / 2) };
+    const late = run('late', 9, 8);
+    for (const odd of [half, late]) {
+      const s = score(odd);
+      assert.ok(s < Math.min(...gs) - spread && s < Math.min(...gs) - 10, `${odd.name} ${s} vs golden ${gs.join(', ')}`);
+    }
+  });
+
+  it('demo runs (test/fixtures/sporedb-demo): on a glucose + xylose profile both golden runs score alike, hydrolysate scores within the golden range or above, and hydrolysate with half its OD scores lower than both by more than they differ', () => {
     const runs: RunData[] = DEMO_RUNS.map((name) => {
       const series = toSeries(demoImport(name));
       return { name, series, phases: detectPhases(series.OD600.ts, series.OD600.values) };
     });
+    const halfOd = { ...runs[2], name: 'hydrolysate-half-od', series: { ...runs[2].series, OD600: { ts: runs[2].series.OD600.ts, values: runs[2].series.OD600.values.map((v) => v / 2) } } };
     for (const vars of [['OD600'], ['OD600', 'ph']]) {
-      const scores = runs.map((r, i) => {
-        const profile = buildGoldenProfile(
-          runs.filter((_, j) => j !== i),
-          vars,
-        );
-        return scoreAgainstProfile(profile, traj(r, vars)).score;
-      });
-      const lowest = scores.indexOf(Math.min(...scores));
-      assert.equal(DEMO_RUNS[lowest], 'hydrolysate', `${vars.join('+')}: ${scores.join(', ')}`);
+      const p = buildCalibratedGoldenProfile(runs.slice(0, 2), vars);
+      const score = (r: RunData) => scoreAgainstProfile(p, binTrajectory(runSamples(r, vars), profileStepHours(p))).score;
+      const [glu, xyl, hyd, odd] = [...runs, halfOd].map(score);
+      const gap = Math.abs(glu - xyl);
+      const msg = `${vars.join('+')}: glucose ${glu}, xylose ${xyl}, hydrolysate ${hyd}, half OD ${odd}`;
+      // The hydrolysate run lies between the two golden runs on every variable (lag, growth rate, final OD),
+      // so it is no outlier against their profile.
+      assert.ok(hyd >= Math.min(glu, xyl) - gap, msg);
+      assert.ok(odd < Math.min(glu, xyl) - gap && odd < Math.min(glu, xyl) - 10, msg);
     }
   });
 });
