@@ -3,6 +3,8 @@ export * from './types.js';
 export * from './preprocess.js';
 export * from './costs.js';
 export * from './pelt.js';
+export * from './growth-rate.js';
+export * from './growth-phases.js';
 export * from './phases.js';
 export * from './bocpd.js';
 export * from './streaming-phases.js';

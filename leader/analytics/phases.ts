@@ -1,172 +1,126 @@
 /**
- * Offline phase detection: preprocess, PELT, then label each segment lag / exponential / stationary /
- * decline / unknown with SporeDB's rules. Two deliberate departures (QUIRK fixes):
- *  - slopes are in signal units per HOUR (SporeDB divides by the sample count, so the same culture logged
- *    every 10 s and every 5 min got different "growth rates");
- *  - confidence is computed from the data instead of a constant 1.0: for each boundary, the cost reduction
- *    G of splitting there versus the penalty P. An optimal segmentation has G >= P at every boundary, so
- *    1 - P/G lies in [0, 1): 0 when the split barely pays for itself, -> 1 when it is overwhelming. A
- *    segment's confidence is the mean over its boundaries. A signal with no change gets 1 - Gbest/P, where Gbest
- *    is the best single split among evenly spaced candidates (how far it was from being split);
- *  - DECLINE needs a slope below -10 % of the largest |rate| (SporeDB: any negative slope after the
- *    exponential phase, so sensor noise on a plateau of -0.02 /h turned a stationary phase into "decline");
- *  - the automatic penalty matches the cost's units (see defaultPenalty).
+ * Offline phase detection in growth terms (rules in growth-phases.ts): estimate the specific growth rate
+ * mu(t) = d ln X / dt at every sample (growth-rate.ts), label each sample by the rules, absorb phases
+ * shorter than half the rate window, and return the runs of equal labels as segments. This replaces
+ * SporeDB's labelling of PELT segments (exponential = the one segment with the steepest raw slope, anything
+ * else with a slope above 10 % `unknown`), which on the demo runs gave 9 change points, 6 of 10 segments
+ * `unknown` and a 1.5 h "exponential" phase, so its mu sat well below the run's maximum growth rate.
+ *
+ * Each segment carries its specific growth rate (OLS of ln X on hours over the segment, 1/h) and a
+ * confidence: the share of its samples whose own rate falls in the segment's class (lag: below the
+ * exponential threshold). The exponential segment carries mu_max (the largest windowed rate inside it) with
+ * its standard error and 95 % confidence interval. Segments share boundary timestamps like SporeDB:
+ * endTs = ts[min(endIndex, n - 1)].
  */
-import type { CostName } from './costs.js';
-import { autoPenalty, peltWithCost } from './pelt.js';
-import { makeCost, rbfKernel, RbfCost, type CostModel } from './costs.js';
-import { preprocess } from './preprocess.js';
-import { MS_PER_HOUR, type PhaseSegment, type PhaseType } from './types.js';
+import { autoWindowHours, maxGrowthRate, slidingGrowthRate, type MaxGrowthRate } from './growth-rate.js';
+import { classifyRate, DEFAULT_GROWTH_RULES, labelGrowthRates, runsOf, type GrowthPhaseRules } from './growth-phases.js';
+import { specificGrowthRate } from './metrics.js';
+import { MS_PER_HOUR, type PhaseSegment } from './types.js';
 
 export interface DetectPhasesOptions {
-  cost?: CostName;
-  minSize?: number;
-  penalty?: number;
-  smoothingWindow?: number;
-  jump?: number;
-  maxSamples?: number;
+  /** Width of the growth-rate window (default: autoWindowHours). */
+  windowHours?: number;
+  /** Phases shorter than this are absorbed (default: half the window). */
+  minPhaseHours?: number;
+  /** Segments with fewer samples are `unknown` (default 3). */
+  minPoints?: number;
+  rules?: Partial<GrowthPhaseRules>;
   signalVariable?: string;
-  /** false restores SporeDB's "any negative slope after exponential is decline". */
-  strictDecline?: boolean;
+}
+
+export interface GrowthPhases {
+  segments: PhaseSegment[];
+  /** Largest growth rate of the run (null when no window holds enough points). */
+  muMax: MaxGrowthRate | null;
+  windowHours: number;
+}
+
+/** Specific growth rate (1/h) over samples [s, e): OLS of ln X on hours; NaN with < 2 usable points. */
+export function segmentGrowthRate(ts: ArrayLike<number>, values: ArrayLike<number>, s: number, e: number): number {
+  const h: number[] = [];
+  const x: number[] = [];
+  for (let i = s; i < Math.min(e, values.length); i++) {
+    if (values[i] > 0 && Number.isFinite(values[i])) {
+      h.push((ts[i] - ts[s]) / MS_PER_HOUR);
+      x.push(values[i]);
+    }
+  }
+  if (h.length < 2 || h[h.length - 1] === h[0]) return NaN;
+  return specificGrowthRate(h, x).mu;
+}
+
+/** Phases, the run's mu_max and the rate window (see the module comment). `ts` epoch ms ascending. */
+export function detectGrowthPhases(ts: ArrayLike<number>, values: ArrayLike<number>, opts: DetectPhasesOptions = {}): GrowthPhases {
+  const n = values.length;
+  if (ts.length !== n) throw new Error('ts and values differ in length');
+  const rules = { ...DEFAULT_GROWTH_RULES, ...opts.rules };
+  const minPoints = Math.max(opts.minPoints ?? 3, 2);
+  const windowHours = opts.windowHours ?? autoWindowHours(ts, values);
+  const profile = slidingGrowthRate(ts, values, windowHours);
+  const muMax = maxGrowthRate(profile);
+  const M = muMax?.mu ?? NaN;
+  const hours = Float64Array.from({ length: n }, (_, i) => (ts[i] - ts[0]) / MS_PER_HOUR);
+  const labels = n < 2 * minPoints ? new Array(n).fill('unknown') : labelGrowthRates(hours, profile.rate, M, opts.minPhaseHours ?? windowHours / 2, rules);
+  const signal = opts.signalVariable ?? 'OD600';
+  const segments = runsOf(labels).map((r): PhaseSegment => {
+    const phase = r.end - r.start < minPoints ? 'unknown' : r.phase;
+    let agree = 0;
+    for (let i = r.start; i < r.end; i++) {
+      const c = classifyRate(profile.rate[i], M, rules);
+      if (phase === 'lag' ? c !== 'exponential' : c === phase) agree++;
+    }
+    const rate = segmentGrowthRate(ts, values, r.start, r.end);
+    const metadata: PhaseSegment['metadata'] = { growth_rate: rate, signal_variable: signal, method: 'growth', window_hours: windowHours };
+    if (phase === 'exponential') {
+      const m = maxGrowthRate(profile, r.start, r.end);
+      if (m) Object.assign(metadata, { mu_max: m.mu, mu_max_std_err: m.stdErr, mu_max_r_squared: m.rSquared, mu_max_ci_low: m.ciLow, mu_max_ci_high: m.ciHigh });
+    }
+    return {
+      phase,
+      startIndex: r.start,
+      endIndex: r.end,
+      startTs: ts[r.start],
+      endTs: ts[Math.min(r.end, n - 1)],
+      growthRatePerHour: rate,
+      confidence: r.end > r.start ? agree / (r.end - r.start) : 0,
+      metadata,
+    };
+  });
+  return { segments, muMax, windowHours };
 }
 
 /**
- * Automatic penalty in the cost's own units. L2: SporeDB's ln(m)*Var(x). RBF (QUIRK fix): ln(m) times the
- * per-sample variance in feature space, kd - mean_ij k(x_i,x_j); SporeDB used Var(x), which is in signal
- * units squared while kernel costs are bounded by the sample count, so rescaling the signal (OD in g/L vs
- * mg/L) changed the segmentation. Normal (-2 log-likelihood units): 3 ln(m), a BIC for mean, variance
- * and location. The feature variance is estimated on at most 2000 evenly strided samples (O(1) memory).
+ * Label the segments between change points (e.g. BOCPD's) with the same rules: each segment's specific
+ * growth rate against the largest of them (segments of fewer than minPoints samples have no rate and take
+ * their neighbours' label), adjacent equal labels merged; a merged segment still shorter is `unknown`.
  */
-export function defaultPenalty(model: CostModel, x: ArrayLike<number>): number {
-  const m = x.length;
-  if (model instanceof RbfCost) {
-    const stride = Math.max(1, Math.ceil(m / 2000));
-    let sum = 0;
-    let cnt = 0;
-    for (let i = 0; i < m; i += stride) {
-      for (let j = i + stride; j < m; j += stride) sum += rbfKernel(x[i], x[j], model.gamma);
-      cnt++;
-    }
-    const meanK = (2 * sum + cnt * model.diag) / (cnt * cnt);
-    const fv = model.diag - meanK;
-    return Math.log(m) * (fv > 1e-10 ? fv : 1);
-  }
-  if (model.name === 'normal') return 3 * Math.log(m);
-  return autoPenalty(x);
-}
-
-/** Python's round(): half to even. Used when mapping downsampled breakpoints back. */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
-
-/**
- * SporeDB's labelling rules (first match wins), on per-segment rates:
- * the first maximal positive rate is EXPONENTIAL; after it, any negative rate is DECLINE; |rate| < 10 % of
- * the largest |rate| is LAG before and STATIONARY after it; anything else is UNKNOWN.
- */
-export function labelRates(rates: ArrayLike<number>, strictDecline = true): PhaseType[] {
-  let expIdx = -1;
-  let maxRate = -Infinity;
-  let maxAbs = 0;
-  for (let i = 0; i < rates.length; i++) {
-    if (rates[i] > maxRate) {
-      maxRate = rates[i];
-      expIdx = i;
-    }
-    maxAbs = Math.max(maxAbs, Math.abs(rates[i]));
-  }
-  if (!(maxRate > 0)) expIdx = -1;
-  const thr = 0.1 * maxAbs;
-  return Array.from({ length: rates.length }, (_, i): PhaseType => {
-    const r = rates[i];
-    if (i === expIdx) return 'exponential';
-    if (expIdx >= 0 && i > expIdx && r < 0 && (strictDecline ? r <= -thr : true)) return 'decline';
-    if (expIdx >= 0 && i < expIdx && Math.abs(r) < thr) return 'lag';
-    if (expIdx >= 0 && i > expIdx && Math.abs(r) < thr) return 'stationary';
-    return 'unknown';
+export function labelChangepointSegments(
+  ts: ArrayLike<number>,
+  values: ArrayLike<number>,
+  changepoints: readonly number[],
+  opts: { minPoints?: number; rules?: Partial<GrowthPhaseRules> } = {},
+): { phase: PhaseSegment['phase']; startIndex: number; endIndex: number; growthRatePerHour: number }[] {
+  const n = values.length;
+  const minPoints = Math.max(opts.minPoints ?? 3, 2);
+  const bounds = [0, ...changepoints.filter((c) => c > 0 && c < n), n].filter((v, i, a) => i === 0 || v > a[i - 1]);
+  const segs = bounds.slice(0, -1).map((s, k) => ({ s, e: bounds[k + 1] }));
+  const rates = segs.map(({ s, e }) => (e - s >= minPoints ? segmentGrowthRate(ts, values, s, e) : NaN));
+  const M = Math.max(...rates.filter(Number.isFinite), -Infinity);
+  const labels = labelGrowthRates(
+    segs.map(({ s }) => (ts[s] - ts[0]) / MS_PER_HOUR),
+    rates,
+    M,
+    0,
+    { ...DEFAULT_GROWTH_RULES, ...opts.rules },
+  );
+  return runsOf(labels).map((r) => {
+    const s = segs[r.start].s;
+    const e = segs[r.end - 1].e;
+    return { phase: e - s < minPoints ? 'unknown' : r.phase, startIndex: s, endIndex: e, growthRatePerHour: segmentGrowthRate(ts, values, s, e) };
   });
 }
 
-/** Rate in value per hour between a segment's first and last sample; 0 for 1 sample or zero duration. */
-export function segmentRatePerHour(ts: ArrayLike<number>, values: ArrayLike<number>, s: number, e: number): number {
-  const n = values.length;
-  const last = Math.min(e - 1, n - 1);
-  if (last - s < 1) return 0;
-  const hours = (ts[last] - ts[s]) / MS_PER_HOUR;
-  return hours > 0 ? (values[last] - values[s]) / hours : 0;
-}
-
-/** Confidence of each boundary between consecutive segments, see the module comment. */
-export function boundaryConfidences(
-  gainsOf: (a: number, c: number, bs: number[]) => Float64Array,
-  breakpoints: readonly number[],
-  penalty: number,
-): number[] {
-  const out: number[] = [];
-  for (let k = 0; k + 1 < breakpoints.length; k++) {
-    const a = k === 0 ? 0 : breakpoints[k - 1];
-    const b = breakpoints[k];
-    const c = breakpoints[k + 1];
-    const g = gainsOf(a, c, [b])[0];
-    out.push(g > 0 && penalty > 0 ? clamp01(1 - penalty / g) : g > 0 ? 1 : 0);
-  }
-  return out;
-}
-
-function clamp01(v: number): number {
-  return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0;
-}
-
-/**
- * Detect and label growth phases of one signal. `ts` are epoch ms (ascending), `values` raw readings
- * (NaN allowed). Segments share boundary timestamps like SporeDB: endTs = ts[min(endIndex, n-1)].
- */
+/** detectGrowthPhases' segments. */
 export function detectPhases(ts: ArrayLike<number>, values: ArrayLike<number>, opts: DetectPhasesOptions = {}): PhaseSegment[] {
-  const n = values.length;
-  if (ts.length !== n) throw new Error('ts and values differ in length');
-  const pre = preprocess(values, { smoothingWindow: opts.smoothingWindow ?? 5, maxSamples: opts.maxSamples ?? 10_000 });
-  const x = pre.processed;
-  const m = x.length;
-  const model = makeCost(opts.cost ?? 'rbf', x);
-  const penalty = opts.penalty ?? defaultPenalty(model, x);
-  const minSize = Math.max(opts.minSize ?? 10, 2);
-  const res = peltWithCost(model, penalty, minSize, opts.jump ?? 1);
-  // Confidence on the processed signal, where the costs live.
-  let conf: number[];
-  if (res.breakpoints.length > 1) {
-    const bc = boundaryConfidences((a, c, bs) => model.splitGains(a, c, bs), res.breakpoints, penalty);
-    conf = res.breakpoints.map((_, k) => {
-      const parts = [k > 0 ? bc[k - 1] : NaN, k < bc.length ? bc[k] : NaN].filter((v) => !Number.isNaN(v));
-      return parts.reduce((a, b) => a + b, 0) / parts.length;
-    });
-  } else {
-    const cands: number[] = [];
-    for (let j = 1; j < 8; j++) {
-      const b = Math.round((j * m) / 8);
-      if (b >= minSize && m - b >= minSize) cands.push(b);
-    }
-    const best = cands.length ? Math.max(...model.splitGains(0, m, cands)) : 0;
-    conf = [clamp01(1 - Math.max(best, 0) / penalty)];
-  }
-  // Map breakpoints back to the full-resolution signal.
-  const bkps = res.breakpoints.map((b) => (m === n ? b : Math.min(roundHalfEven((b * n) / m), n)));
-  bkps[bkps.length - 1] = n;
-  const starts = [0, ...bkps.slice(0, -1)];
-  const rates = bkps.map((e, k) => segmentRatePerHour(ts, pre.filled, starts[k], e));
-  const labels = labelRates(rates, opts.strictDecline ?? true);
-  return bkps.map((e, k) => ({
-    phase: labels[k],
-    startIndex: starts[k],
-    endIndex: e,
-    startTs: ts[starts[k]],
-    endTs: ts[Math.min(e, n - 1)],
-    growthRatePerHour: rates[k],
-    confidence: conf[k],
-    metadata: { growth_rate: rates[k], signal_variable: opts.signalVariable ?? 'OD600', cost: model.name, penalty },
-  }));
+  return detectGrowthPhases(ts, values, opts).segments;
 }

@@ -2,14 +2,20 @@
  * Causal phase labeller for a growth-rate stream (e.g. the agent's Kalman growth rate, h^-1). It only looks
  * at the past, so the leader can label a running culture live and persist the state across restarts.
  *
- * Rules, on an exponentially smoothed rate s and the run's maximum smoothed rate so far M:
- *  - lag -> exponential when s >= minExponentialRate and s >= enterFraction * M (early on M ~ s);
- *  - exponential -> stationary when s < stationaryFraction * M;
- *  - exponential/stationary -> decline when s < -declineFraction * M.
+ * The rules are the offline detector's (growth-phases.ts), on an exponentially smoothed rate s and the run's
+ * maximum smoothed rate so far M:
+ *  - lag -> exponential when s >= exponentialFraction (50 %) of M and s >= minExponentialRate (early on
+ *    M ~ s, so a causal labeller also needs an absolute floor, and it cannot know the final maximum yet: its
+ *    exponential phase starts when the rate passes the floor, earlier than the offline rule's 50 % of M);
+ *  - then classifyRate: exponential while s >= 50 % of M, deceleration below it, stationary within 10 % of
+ *    M of zero, decline below -10 % of M.
  * A candidate phase must hold for minPhaseHours before it is committed (debouncing); the committed phase
  * then starts at the time the candidate first appeared, so reported boundaries are not delayed. Phases
- * only move forward (a batch culture does not go back to lag); call reset() for a new batch or a feed.
+ * only move forward (lag, exponential, deceleration, stationary, decline: a batch culture does not go back);
+ * call reset() for a new batch or a feed. Offline, with the whole run in view, a later growth spurt (a feed)
+ * is labelled again.
  */
+import { classifyRate, EXPONENTIAL_FRACTION, STATIONARY_FRACTION } from './growth-phases.js';
 import type { PhaseType } from './types.js';
 
 export interface StreamingPhaseConfig {
@@ -17,18 +23,16 @@ export interface StreamingPhaseConfig {
   smoothingHours: number;
   minPhaseHours: number;
   minExponentialRate: number;
-  enterFraction: number;
+  exponentialFraction: number;
   stationaryFraction: number;
-  declineFraction: number;
 }
 
 export const DEFAULT_STREAMING_PHASE: StreamingPhaseConfig = {
   smoothingHours: 0.5,
   minPhaseHours: 1,
   minExponentialRate: 0.05,
-  enterFraction: 0.5,
-  stationaryFraction: 0.25,
-  declineFraction: 0.1,
+  exponentialFraction: EXPONENTIAL_FRACTION,
+  stationaryFraction: STATIONARY_FRACTION,
 };
 
 export interface StreamingPhaseEvent {
@@ -56,7 +60,7 @@ export interface StreamingPhaseState {
   events: StreamingPhaseEvent[];
 }
 
-const ORDER: Record<PhaseType, number> = { lag: 0, exponential: 1, stationary: 2, decline: 3, unknown: -1 };
+const ORDER: Record<PhaseType, number> = { lag: 0, exponential: 1, deceleration: 2, stationary: 3, decline: 4, unknown: -1 };
 
 export class StreamingPhaseLabeller {
   readonly config: StreamingPhaseConfig;
@@ -97,10 +101,9 @@ export class StreamingPhaseLabeller {
     const M = this.maxRate;
     let want: PhaseType = this.phase;
     if (this.phase === 'lag') {
-      if (s >= c.minExponentialRate && s >= c.enterFraction * M) want = 'exponential';
+      if (s >= c.minExponentialRate && s >= c.exponentialFraction * M) want = 'exponential';
     } else {
-      if (M > 0 && s < -c.declineFraction * M) want = 'decline';
-      else if (this.phase === 'exponential' && s < c.stationaryFraction * M) want = 'stationary';
+      want = classifyRate(s, M, { exponentialFraction: c.exponentialFraction, stationaryFraction: c.stationaryFraction, minExponentialRate: c.minExponentialRate });
     }
     return ORDER[want] >= ORDER[this.phase] ? want : this.phase;
   }

@@ -3,10 +3,10 @@
  * works on plain numbers and typed arrays; callers convert to Date/ISO at the edges.
  */
 
-/** Growth phases, as SporeDB names them. */
-export type PhaseType = 'lag' | 'exponential' | 'stationary' | 'decline' | 'unknown';
+/** Growth phases: SporeDB's names plus `deceleration` (growing, but below half the maximum rate). */
+export type PhaseType = 'lag' | 'exponential' | 'deceleration' | 'stationary' | 'decline' | 'unknown';
 
-export const PHASE_TYPES: readonly PhaseType[] = ['lag', 'exponential', 'stationary', 'decline', 'unknown'];
+export const PHASE_TYPES: readonly PhaseType[] = ['lag', 'exponential', 'deceleration', 'stationary', 'decline', 'unknown'];
 
 /** One labelled segment of a signal. Indices address the input arrays; endIndex is exclusive. */
 export interface PhaseSegment {
@@ -15,9 +15,9 @@ export interface PhaseSegment {
   endIndex: number;
   startTs: number;
   endTs: number;
-  /** Change of the (raw) signal per HOUR between the segment's first and last sample. */
+  /** Specific growth rate over the segment (OLS of ln X on hours, 1/h; NaN when it cannot be estimated). */
   growthRatePerHour: number;
-  /** In [0, 1]; how strongly the data support the segment's boundaries (see phases.ts). */
+  /** In [0, 1]; the share of the segment's samples whose own growth rate falls in its class (see phases.ts). */
   confidence: number;
   metadata: Record<string, string | number | boolean>;
 }

@@ -21,15 +21,13 @@ import {
   bocpdChangepoints,
   binTrajectory,
   buildCalibratedGoldenProfile,
-  detectPhases as detectPhasesPure,
-  growthRateInWindow,
+  detectGrowthPhases,
   importCsv as importCsvText,
   importXlsx,
-  labelRates,
+  labelChangepointSegments,
   LinearSoftSensor,
   profileStepHours,
   scoreAgainstProfile,
-  segmentRatePerHour,
   MS_PER_HOUR,
   type GoldenProfile,
   type ImportRecord,
@@ -129,7 +127,9 @@ export interface PhaseAnnotation {
   end_h: number;
   confidence: number;
   signal_variable: string;
-  method: 'pelt' | 'bocpd' | 'streaming';
+  /** `growth`: offline growth-rate labelling; `bocpd`: online change points; `streaming`: the live labeller. */
+  method: 'growth' | 'bocpd' | 'streaming';
+  /** Specific growth rate over the phase (1/h). */
   growth_rate: number | null;
 }
 
@@ -142,6 +142,9 @@ export interface BatchMetrics {
   yp_s: number | null;
   r_squared: number | null;
   mu_std_err: number | null;
+  /** 95 % confidence interval of mu (not stored; recomputed by computeMetrics). */
+  mu_ci_low?: number | null;
+  mu_ci_high?: number | null;
   signal_variable: string;
 }
 
@@ -528,14 +531,19 @@ export class AnalyticsService {
   // ---------------------------------------------------------------- phases and metrics
 
   detectPhases(ref: string, o: { signal?: string; min_size?: number } = {}): PhaseAnnotation[] {
+    return this.detectGrowth(ref, o).phases;
+  }
+
+  /** Growth-rate phases (library phases.ts), stored as method `growth`; with the library's result. */
+  private detectGrowth(ref: string, o: { signal?: string; min_size?: number }): { phases: PhaseAnnotation[]; growth: ReturnType<typeof detectGrowthPhases> } {
     const b = this.batch(ref);
     const signal = o.signal ?? this.defaultSignal(b.batch_id);
     const s = this.series(b.batch_id, signal);
     if (s.ts.length < 2) throw new AnalyticsError(409, `No data for signal variable '${signal}' in batch ${b.name}`);
-    const segs = detectPhasesPure(s.ts, s.values, { minSize: o.min_size ?? 10, signalVariable: signal });
-    const phases = segs.map((g) => this.annotation(b, g.phase, g.startTs, g.endTs, g.confidence, signal, 'pelt', g.growthRatePerHour));
-    this.savePhases(b.batch_id, 'pelt', phases);
-    return phases;
+    const growth = detectGrowthPhases(s.ts, s.values, { minPoints: o.min_size, signalVariable: signal });
+    const phases = growth.segments.map((g) => this.annotation(b, g.phase, g.startTs, g.endTs, g.confidence, signal, 'growth', g.growthRatePerHour));
+    this.savePhases(b.batch_id, 'growth', phases);
+    return { phases, growth };
   }
 
   detectPhasesOnline(ref: string, o: { signal?: string; hazard_rate?: number; threshold?: number } = {}): PhaseAnnotation[] {
@@ -547,12 +555,9 @@ export class AnalyticsService {
     const hazard = o.hazard_rate ?? 1 / 250;
     if (!(hazard > 0 && hazard < 1)) throw new AnalyticsError(400, 'hazard_rate must be inside (0, 1)');
     const cps = bocpdChangepoints(s.values, { hazardRate: hazard, threshold: o.threshold ?? 0.5 });
-    const bounds = [0, ...cps, n].filter((v, i, a) => i === 0 || v > a[i - 1]);
-    const segs: [number, number][] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) segs.push([bounds[i], bounds[i + 1]]);
-    const rates = segs.map(([a, e]) => segmentRatePerHour(s.ts, s.values, a, e));
-    const labels = labelRates(rates);
-    const phases = segs.map(([a, e], k) => this.annotation(b, labels[k], s.ts[a], s.ts[Math.min(e - 1, n - 1)], 1, signal, 'bocpd', rates[k]));
+    const phases = labelChangepointSegments(s.ts, s.values, cps).map((g) =>
+      this.annotation(b, g.phase, s.ts[g.startIndex], s.ts[Math.min(g.endIndex - 1, n - 1)], 1, signal, 'bocpd', g.growthRatePerHour),
+    );
     this.savePhases(b.batch_id, 'bocpd', phases);
     return phases;
   }
@@ -610,28 +615,32 @@ export class AnalyticsService {
     }));
   }
 
-  /** Phase detection (PELT) then, per phase, mu (exponential phase only, OLS of ln X on hours). */
+  /**
+   * Phase detection then, for each exponential phase, mu = its largest windowed d ln X/dt (library
+   * growth-rate.ts) with the window's r^2, standard error and 95 % confidence interval.
+   */
   computeMetrics(ref: string, o: { signal?: string } = {}): BatchMetrics[] {
     const b = this.batch(ref);
     const signal = o.signal ?? this.defaultSignal(b.batch_id);
-    const phases = this.detectPhases(b.batch_id, { signal });
-    const s = this.series(b.batch_id, signal);
+    const { growth } = this.detectGrowth(b.batch_id, { signal });
     const out: BatchMetrics[] = [];
-    for (const p of phases) {
-      if (p.phase_type !== 'exponential') continue;
-      let mu: number | null = null;
-      let r2: number | null = null;
-      let se: number | null = null;
-      try {
-        const g = growthRateInWindow(s.ts, s.values, ms(p.start_ts), ms(p.end_ts));
-        mu = finiteOrNull(g.mu);
-        r2 = finiteOrNull(g.rSquared);
-        se = finiteOrNull(g.stdErr);
-      } catch {
-        // non-positive biomass or too few points: mu stays null (as the reference)
-      }
-      if (mu === null) continue;
-      out.push({ batch_id: b.batch_id, phase_type: p.phase_type, mu, qp: null, yx_s: null, yp_s: null, r_squared: r2, mu_std_err: se, signal_variable: signal });
+    for (const g of growth.segments) {
+      const m = g.metadata;
+      if (g.phase !== 'exponential' || typeof m.mu_max !== 'number' || !Number.isFinite(m.mu_max)) continue;
+      const num = (v: unknown) => (typeof v === 'number' ? finiteOrNull(v) : null);
+      out.push({
+        batch_id: b.batch_id,
+        phase_type: g.phase,
+        mu: m.mu_max,
+        qp: null,
+        yx_s: null,
+        yp_s: null,
+        r_squared: num(m.mu_max_r_squared),
+        mu_std_err: num(m.mu_max_std_err),
+        mu_ci_low: num(m.mu_max_ci_low),
+        mu_ci_high: num(m.mu_max_ci_high),
+        signal_variable: signal,
+      });
     }
     const ins = this.db.prepare('INSERT INTO batch_metrics (batch_id, phase, mu, qp, yx_s, yp_s, r_squared, mu_std_err, signal_variable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.db.transaction(() => {

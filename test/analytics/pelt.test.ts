@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { L2Cost, medianHeuristicGamma, NormalCost, RbfCost, rbfKernel, type CostModel } from '../../leader/analytics/costs.js';
 import { autoPenalty, pelt, peltWithCost } from '../../leader/analytics/pelt.js';
-import { detectPhases, labelRates, roundHalfEven } from '../../leader/analytics/phases.js';
-import { demoImport, DEMO_RUNS, toSeries } from './demo.js';
 import { rng } from './prng.js';
 
 /** Optimal partitioning, O(n^2) cost evaluations, no pruning: the reference PELT must equal. */
@@ -123,94 +121,4 @@ describe('analytics PELT', () => {
     const x = [...Array(50).fill(0), ...Array(50).fill(5)].map((v, i) => v + 0.01 * Math.sin(i));
     for (const c of ['l2', 'normal', 'rbf'] as const) assert.deepEqual(pelt(x, c, { minSize: 5 }).breakpoints, [50, 100], c);
   });
-
-  it('roundHalfEven is Python round()', () => {
-    assert.deepEqual([0.5, 1.5, 2.5, 2.4, 2.6].map(roundHalfEven), [0, 2, 2, 2, 3]);
-  });
-});
-
-function growthCurve(seed: number): { ts: number[]; values: number[] } {
-  // sporedb-analytics.md §11 conftest shape: 260 points at 30 s, lag / exponential / stationary / decline.
-  const r = rng(seed);
-  const v: number[] = [];
-  for (let i = 0; i < 50; i++) v.push(0.1 + r.normal(0, 0.005));
-  for (let i = 0; i < 100; i++) v.push(0.1 * 50 ** (i / 99) + r.normal(0, 0.05));
-  for (let i = 0; i < 80; i++) v.push(5 + r.normal(0, 0.1));
-  for (let i = 0; i < 30; i++) v.push(5 - (2 * i) / 29 + r.normal(0, 0.05));
-  return { ts: v.map((_, i) => Date.UTC(2026, 0, 1) + i * 30_000), values: v };
-}
-
-describe('analytics phase detection', () => {
-  it('sporedb-analytics.md §11 property: 4-phase curve, penalty 5 -> 3..6 contiguous phases with exponential, stationary, decline', () => {
-    for (const seed of [1, 2, 3]) {
-      const { ts, values } = growthCurve(seed);
-      const ph = detectPhases(ts, values, { penalty: 5 });
-      assert.ok(ph.length >= 3 && ph.length <= 6, `${ph.length} phases`);
-      for (let i = 0; i + 1 < ph.length; i++) assert.equal(ph[i].endTs, ph[i + 1].startTs);
-      const kinds = ph.map((p) => p.phase);
-      assert.ok(kinds.includes('exponential') && kinds.includes('stationary') && kinds.includes('decline'), kinds.join(','));
-      assert.ok(detectPhases(ts, values, { penalty: 100 }).length <= detectPhases(ts, values, { penalty: 0.01 }).length);
-    }
-  });
-
-  it('sporedb-analytics.md §11 property: pH random walk, smoothing 3, auto penalty -> >= 1 phase', () => {
-    const r = rng(5);
-    let v = 7;
-    const values = Array.from({ length: 200 }, () => (v += r.normal(0, 0.01)));
-    const ph = detectPhases(values.map((_, i) => i * 60_000), values, { smoothingWindow: 3, signalVariable: 'pH' });
-    assert.ok(ph.length >= 1);
-    assert.ok(ph.every((p) => p.metadata.signal_variable === 'pH'));
-  });
-
-  it('QUIRK fix: growth rate is per HOUR, independent of the sampling interval', () => {
-    const make = (stepMs: number) => {
-      const n = 120;
-      const ts = Array.from({ length: n }, (_, i) => i * stepMs);
-      const values = ts.map((t) => (t < 60 * stepMs ? 1 : 1 + ((t - 60 * stepMs) / 3_600_000) * 2));
-      return detectPhases(ts, values, { cost: 'l2', minSize: 10 });
-    };
-    const a = make(10_000);
-    const b = make(300_000);
-    const ea = a.find((p) => p.phase === 'exponential');
-    const eb = b.find((p) => p.phase === 'exponential');
-    assert.ok(ea && eb);
-    assert.ok(Math.abs(ea.growthRatePerHour - 2) < 0.2 && Math.abs(eb.growthRatePerHour - 2) < 0.2, `${ea.growthRatePerHour} ${eb.growthRatePerHour}`);
-  });
-
-  it('QUIRK fix: confidence is computed from the data (cost gain vs penalty), in [0,1], higher for a clearer change', () => {
-    const r = rng(9);
-    const step = (h: number) => Array.from({ length: 100 }, (_, i) => (i < 50 ? 0 : h) + r.normal(0, 0.3));
-    const ts = Array.from({ length: 100 }, (_, i) => i * 60_000);
-    const weak = detectPhases(ts, step(1), { cost: 'l2', penalty: 5 });
-    const strong = detectPhases(ts, step(10), { cost: 'l2', penalty: 5 });
-    for (const p of [...weak, ...strong]) assert.ok(p.confidence >= 0 && p.confidence <= 1);
-    assert.equal(strong.length, 2);
-    assert.ok(strong[0].confidence > 0.9, `${strong[0].confidence}`);
-    if (weak.length === 2) assert.ok(weak[0].confidence < strong[0].confidence);
-    const flat = detectPhases(ts, ts.map(() => r.normal(0, 0.3)), { cost: 'l2', penalty: 50 });
-    assert.equal(flat.length, 1);
-    assert.ok(flat[0].confidence > 0 && flat[0].confidence <= 1);
-  });
-
-  it('sporedb-analytics.md §2.5 labelling rules; QUIRK fix: a tiny negative slope after exponential is stationary, not decline', () => {
-    assert.deepEqual(labelRates([0.01, 1, 0.02, -0.5]), ['lag', 'exponential', 'stationary', 'decline']);
-    assert.deepEqual(labelRates([0.01, 1, -0.02]), ['lag', 'exponential', 'stationary']);
-    assert.deepEqual(labelRates([0.01, 1, -0.02], false), ['lag', 'exponential', 'decline']);
-    assert.deepEqual(labelRates([0.5, 1]), ['unknown', 'exponential']);
-    assert.deepEqual(labelRates([-1, -2]), ['unknown', 'unknown']);
-  });
-
-  for (const run of DEMO_RUNS) {
-    it(`demo run ${run} (test/fixtures/sporedb-demo): PELT on OD600 gives lag, exponential and stationary phases in order`, () => {
-      const s = toSeries(demoImport(run)).OD600;
-      const ph = detectPhases(s.ts, s.values);
-      const kinds = ph.map((p) => p.phase);
-      const iLag = kinds.indexOf('lag');
-      const iExp = kinds.indexOf('exponential');
-      const iSta = kinds.indexOf('stationary');
-      assert.ok(iLag >= 0 && iLag < iExp && iExp < iSta, kinds.join(','));
-      assert.equal(ph[0].startIndex, 0);
-      assert.equal(ph[ph.length - 1].endIndex, s.values.length);
-    });
-  }
 });

@@ -139,7 +139,8 @@ export function batchView(state: AnalyticsState): BatchView {
   };
 
   const renderPhases = (list: PhaseAnnotation[]) => {
-    const pelt = list.filter((p) => p.method === 'pelt');
+    // `growth`: the offline growth-rate phases (`pelt` on batches analysed before they replaced PELT labels)
+    const pelt = list.filter((p) => p.method === 'growth' || p.method === 'pelt');
     chart.bands = pelt.map((p): Band => ({ start: secs(p.start_ts), end: secs(p.end_ts), label: p.phase_type }));
     phases.replaceChildren(
       ...list.map((p) => {

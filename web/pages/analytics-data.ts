@@ -39,7 +39,8 @@ export interface PhaseAnnotation {
   end_h: number;
   confidence: number;
   signal_variable: string;
-  method: 'pelt' | 'bocpd' | 'streaming';
+  method: 'growth' | 'pelt' | 'bocpd' | 'streaming';
+  /** Specific growth rate over the phase (1/h). */
   growth_rate: number | null;
 }
 
@@ -49,6 +50,8 @@ export interface BatchMetrics {
   mu: number | null;
   r_squared: number | null;
   mu_std_err: number | null;
+  mu_ci_low?: number | null;
+  mu_ci_high?: number | null;
   signal_variable: string;
 }
 

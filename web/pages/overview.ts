@@ -43,7 +43,7 @@ interface UnitPhases {
 }
 
 /** Okabe-Ito colours per growth phase (legend on the page). */
-export const PHASE_COLOURS: Record<string, string> = { lag: '#999999', exponential: '#56B4E9', stationary: '#E69F00', decline: '#D55E00' };
+export const PHASE_COLOURS: Record<string, string> = { lag: '#999999', exponential: '#56B4E9', deceleration: '#009E73', stationary: '#E69F00', decline: '#D55E00' };
 
 export const renderOverview: Page = async (root, ctx) => {
   if (!ctx.exp) {
