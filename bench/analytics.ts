@@ -1,13 +1,15 @@
 /**
  * `npm run build && npm run bench -- analytics` times the analytics library's hot paths against the issue's
  * budgets (2-core machine): BOCPD >= 200k updates/s; PELT L2 n=1e4 < 50 ms and n=1e5 < 1 s; banded DTW
- * 1e4 x 1e4 with a 10 % band < 500 ms. RBF PELT times are reported for information. Synthetic, seeded data.
+ * 1e4 x 1e4 with a 10 % band < 500 ms. RBF PELT times are reported for information, and the growth-rate
+ * phase detector on a 1e4 / 1e5 sample culture. Synthetic, seeded data.
  */
 import { mulberry32 } from '../shared/random.js';
 import { Bocpd } from '../leader/analytics/bocpd.js';
 import { L2Cost, RbfCost } from '../leader/analytics/costs.js';
 import { dtwDistance } from '../leader/analytics/dtw.js';
 import { autoPenalty, peltWithCost } from '../leader/analytics/pelt.js';
+import { detectGrowthPhases } from '../leader/analytics/phases.js';
 
 function gen(seed: number): () => number {
   const u = mulberry32(seed);
@@ -38,6 +40,7 @@ export async function run(argv: string[]): Promise<void> {
   const n = quick ? 200_000 : 1_000_000;
   const xs = piecewise(n, 400, 1).map((v) => v * 0.1);
   for (const cfg of [
+    { pruneMass: 1e-8, maxRunLength: Infinity }, // the default
     { pruneMass: 1e-8, maxRunLength: 500 },
     { pruneMass: 1e-4, maxRunLength: 500 },
     { pruneMass: 0, maxRunLength: 500 },
@@ -70,6 +73,14 @@ export async function run(argv: string[]): Promise<void> {
       return peltWithCost(m, Math.log(size) * 0.5, 10, 1);
     });
     console.log(`PELT RBF n=${size.toExponential(0)}: ${ms.toFixed(1)} ms (incl. exact median-heuristic gamma), ${r.breakpoints.length} segments`);
+  }
+  // Growth-rate phases on a logistic culture with 2 % noise, 10^4 and 10^5 samples over 48 h
+  for (const size of [1e4, 1e5]) {
+    const g = gen(5);
+    const ts = Float64Array.from({ length: size }, (_, i) => (i * 48 * 3_600_000) / size);
+    const od = ts.map((t) => (0.05 + 2 / (1 + Math.exp(-0.6 * (t / 3_600_000 - 12)))) * (1 + 0.02 * g()));
+    const [r, ms] = time(() => detectGrowthPhases(ts, od));
+    console.log(`growth phases n=${size.toExponential(0)}: ${ms.toFixed(1)} ms, ${r.segments.map((s) => s.phase).join(' ')}, mu_max ${r.muMax?.mu.toFixed(3)} /h`);
   }
   // DTW
   const len = 10_000;

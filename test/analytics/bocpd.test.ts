@@ -8,6 +8,21 @@ const noise = (seed: number, parts: [number, number][], sd = 0.1): number[] => {
   return parts.flatMap(([level, n]) => Array.from({ length: n }, () => r.normal(level, sd)));
 };
 
+/** Quiet N(0, 0.1) stretches of 400-1200 samples with bursts of 5-40 samples at another level and spread. */
+function bursty(seed: number, n = 2000): number[] {
+  const r = rng(seed);
+  const out: number[] = [];
+  while (out.length < n) {
+    const quiet = r.int(400, 1200);
+    for (let k = 0; k < quiet; k++) out.push(r.normal(0, 0.1));
+    const len = r.int(5, 40);
+    const level = (r.uniform() < 0.5 ? -1 : 1) * (0.5 + 3 * r.uniform());
+    const sd = 0.1 + 0.4 * r.uniform();
+    for (let k = 0; k < len; k++) out.push(r.normal(level, sd));
+  }
+  return out;
+}
+
 describe('analytics BOCPD', () => {
   it('lnGamma matches known values', () => {
     assert.ok(Math.abs(lnGamma(0.5) - Math.log(Math.sqrt(Math.PI))) < 1e-13);
@@ -69,13 +84,26 @@ describe('analytics BOCPD', () => {
     ];
     for (const xs of series) {
       const exact = bocpdChangepoints(xs, { hazardRate: 0.01, threshold: 0.3, pruneMass: 0, maxRunLength: Infinity });
-      const pruned = bocpdChangepoints(xs, { hazardRate: 0.01, threshold: 0.3, pruneMass: 1e-8, maxRunLength: 500 });
+      const pruned = bocpdChangepoints(xs, { hazardRate: 0.01, threshold: 0.3 });
       assert.deepEqual(pruned, exact);
       assert.ok(exact.length > 0);
     }
     const b = new Bocpd({ pruneMass: 1e-8 });
     for (const x of series[0]) b.update(x);
     assert.ok(b.liveRunLengths < 200, `pruning keeps few run lengths (${b.liveRunLengths})`);
+  });
+
+  it('on 20 bursty series (quiet stretches of 400-1200 samples, bursts of 5-40) the default pruning gives exactly the exact recursion\'s changepoints; SporeDB\'s truncation at 500 does not', () => {
+    let truncatedDiffers = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const xs = bursty(seed);
+      const cfg = { hazardRate: 0.004, threshold: 0.5 };
+      const exact = bocpdChangepoints(xs, { ...cfg, pruneMass: 0, maxRunLength: Infinity });
+      assert.ok(exact.length >= 2, `seed ${seed}: ${exact.length} detections`);
+      assert.deepEqual(bocpdChangepoints(xs, cfg), exact, `seed ${seed}`);
+      if (JSON.stringify(bocpdChangepoints(xs, { ...cfg, maxRunLength: 500 })) !== JSON.stringify(exact)) truncatedDiffers++;
+    }
+    assert.ok(truncatedDiffers >= 10, `truncation changed ${truncatedDiffers} of 20 series`);
   });
 
   it('toJSON()/fromJSON() round-trips through JSON text and continues identically', () => {
