@@ -21,6 +21,14 @@
  *   GET    /api/analytics/golden/:id
  *   POST   /api/analytics/score {profile (doc or id), batch, max_distance?}
  *   POST   /api/analytics/query {query}
+ *
+ * Phases (method `growth`) are labelled from the specific growth rate mu = d ln X/dt: lag until mu first
+ * reaches 50 % of its maximum, exponential while >= 50 %, deceleration, stationary within 10 % of zero,
+ * decline below -10 % (leader/analytics/growth-phases.ts); metrics report mu_max with std err and 95 % CI.
+ * Golden profiles carry `count` (runs with data per grid time) and `calibration`; a score is
+ * 100 * 2^(-(d / 2s)^2) with d the run's normalised DTW distance and s the RMS of the golden runs'
+ * leave-one-out distances (`scale: leave-one-out`), or SporeDB's clamp(100 (1 - d / max_distance)) for an
+ * uncalibrated profile (`scale: sporedb`); see leader/analytics/scoring.ts and the README's Analytics.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
